@@ -1,0 +1,23 @@
+# RecSys: multi-stage build. Mirrors scripts/setup + scripts/run: build with the SDK, run on the ASP.NET runtime.
+# Native pieces that later modules load (librdkafka from Debian, libonnxruntime from the pinned npm package) are
+# installed by the same commands the scripts use, in the stage that needs them.
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0-bookworm-slim AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props RecSys.sln appsettings.json ./
+COPY RecSys.Api/RecSys.Api.csproj RecSys.Api/
+COPY RecSys.Modules/RecSys.Modules.csproj RecSys.Modules/
+RUN dotnet restore RecSys.Api/RecSys.Api.csproj
+COPY RecSys.Api/ RecSys.Api/
+COPY RecSys.Modules/ RecSys.Modules/
+RUN dotnet publish RecSys.Api/RecSys.Api.csproj -c Release -o /app --no-restore
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-bookworm-slim AS runtime
+WORKDIR /app
+COPY --from=build /app ./
+COPY models/ ./models/
+ENV ASPNETCORE_URLS=http://0.0.0.0:5080 \
+    DOTNET_gcServer=1
+EXPOSE 5080
+# Probes: GET /health/live and GET /health/ready (ready once the catalog, vectors and online store are loaded).
+ENTRYPOINT ["dotnet", "RecSys.Api.dll", "serve"]

@@ -1,0 +1,119 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using RecSys.Api.Contracts;
+using RecSys.Features;
+using RecSys.Pipeline;
+using RecSys.Retrieval;
+
+namespace RecSys.Api.Endpoints;
+
+public static class RecommendationsApi
+{
+    public const int DefaultCount = 20;
+    public const int MaxCount = 100;
+
+    public static IEndpointRouteBuilder MapRecommendationsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/recommendations").WithTags("Recommendations");
+        group.MapGet("", GetRecommendations)
+            .WithName("GetRecommendations")
+            .WithSummary("Recommendations for a user")
+            .WithDescription("Runs the funnel (user state, candidates, features, ranking, re-ranking) and returns the top items with per-stage timings.")
+            .Produces<RecommendationsResponse>(StatusCodes.Status200OK)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    /// <summary>Recommendations for a user.</summary>
+    public static async Task<Results<Ok<RecommendationsResponse>, ValidationProblem, ProblemHttpResult>> GetRecommendations(
+        [AsParameters] RecommendationsQuery query, RecommendationPipeline pipeline, HttpContext http, CancellationToken cancellationToken)
+    {
+        var errors = Validate(query, out var request, http.TraceIdentifier);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The request has invalid parameters.");
+        }
+        if (!pipeline.IsReady)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The service is still loading.",
+                detail: "The catalog, embeddings or online store are not loaded yet; /health/ready turns healthy when they are.");
+        }
+        var result = await pipeline.RecommendAsync(request!, cancellationToken);
+        return TypedResults.Ok(ToResponse(result, request!.Explain));
+    }
+
+    internal static Dictionary<string, string[]> Validate(RecommendationsQuery query, out RecommendationRequest? request, string requestId)
+    {
+        var errors = new Dictionary<string, string[]>();
+        request = null;
+
+        var userId = query.UserId?.Trim();
+        if (string.IsNullOrEmpty(userId)) errors["userId"] = ["userId is required."];
+        else if (userId.Length > 128 || userId.Any(char.IsControl)) errors["userId"] = ["userId must be at most 128 printable characters."];
+
+        var count = DefaultCount;
+        if (query.Count is not null && (!int.TryParse(query.Count, out count) || count < 1 || count > MaxCount))
+        {
+            errors["count"] = [$"count must be an integer from 1 to {MaxCount}."];
+        }
+
+        var device = DeviceType.Unknown;
+        if (query.Device is not null && !TryParseDevice(query.Device, out device))
+        {
+            errors["device"] = ["device must be one of: mobile, desktop, tablet."];
+        }
+        if (query.Region is not null && !IsCode(query.Region)) errors["region"] = ["region must be a code of 2 to 8 letters, for example 'us'."];
+        if (query.Language is not null && !IsCode(query.Language)) errors["language"] = ["language must be a code of 2 to 8 letters, for example 'en'."];
+
+        var explain = false;
+        if (query.Explain is not null && !bool.TryParse(query.Explain, out explain)) errors["explain"] = ["explain must be true or false."];
+
+        if (errors.Count == 0)
+        {
+            request = new RecommendationRequest(requestId, userId!, count, device, query.Region?.ToLowerInvariant(), query.Language?.ToLowerInvariant(), explain);
+        }
+        return errors;
+    }
+
+    private static bool TryParseDevice(string value, out DeviceType device)
+    {
+        device = value.ToLowerInvariant() switch
+        {
+            "mobile" => DeviceType.Mobile,
+            "desktop" => DeviceType.Desktop,
+            "tablet" => DeviceType.Tablet,
+            _ => DeviceType.Unknown,
+        };
+        return device != DeviceType.Unknown;
+    }
+
+    private static bool IsCode(string value) => value.Length is >= 2 and <= 8 && value.All(char.IsAsciiLetter);
+
+    internal static RecommendationsResponse ToResponse(RecommendationResult result, bool explain)
+    {
+        var items = new RecommendedItemResponse[result.Items.Count];
+        for (var i = 0; i < items.Length; i++)
+        {
+            var r = result.Items[i];
+            var explanation = explain
+                ? new ExplanationResponse(SourceNames(r.Sources), r.RetrievalScore, r.Score, r.RankBeforeReRanking)
+                : null;
+            items[i] = new RecommendedItemResponse(r.Item.Id, r.Rank, r.Score, CandidateSourceNames.Primary(r.Sources), r.Item.Title, r.Item.Category, r.Item.ThumbnailUrl, explanation);
+        }
+        var t = result.Timings;
+        return new RecommendationsResponse(result.RequestId, result.UserId, result.ModelVersion, result.ColdStart, items, result.CandidateCount,
+            new TimingsResponse(t.UserState, t.Candidates, t.Features, t.Ranking, t.ReRanking, t.Total), result.Degraded);
+    }
+
+    private static string[] SourceNames(CandidateSource sources)
+    {
+        var names = new List<string>(2);
+        foreach (var flag in Enum.GetValues<CandidateSource>())
+        {
+            if (flag != CandidateSource.None && (sources & flag) != 0) names.Add(CandidateSourceNames.Primary(flag));
+        }
+        return [.. names];
+    }
+}

@@ -1,0 +1,16 @@
+using BenchmarkDotNet.Running;
+using RecSys.Benchmarks.Macro;
+
+// Macro verbs run whole stages end to end and print figures; anything else goes to BenchmarkDotNet
+// (for example: --filter '*ExactSearch*', or --list flat).
+return args.FirstOrDefault() switch
+{
+    "funnel" => await FunnelBenchmark.RunAsync(args[1..]),
+    _ => RunBenchmarkDotNet(args),
+};
+
+static int RunBenchmarkDotNet(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(FunnelBenchmark).Assembly).Run(args);
+    return 0;
+}

@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RecSys.Catalog.Memory;
+
+namespace RecSys.Catalog;
+
+/// <summary>Options of the <c>Catalog</c> section.</summary>
+public sealed class CatalogOptions
+{
+    public const string SectionName = "Catalog";
+
+    /// <summary>Where items, users and the social graph come from. Only <c>memory</c> exists until the PostgreSQL store lands.</summary>
+    [Required, RegularExpression("^memory$", ErrorMessage = "Catalog:Source must be 'memory'.")]
+    public string Source { get; set; } = "memory";
+}
+
+public static class CatalogModule
+{
+    public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CatalogOptions>().Bind(configuration.GetSection(CatalogOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<InMemoryCatalog>();
+        services.AddSingleton<ICatalog>(sp => sp.GetRequiredService<InMemoryCatalog>());
+        services.AddSingleton<ICatalogWriter>(sp => sp.GetRequiredService<InMemoryCatalog>());
+        services.AddSingleton<InMemorySocialGraph>();
+        services.AddSingleton<ISocialGraph>(sp => sp.GetRequiredService<InMemorySocialGraph>());
+        services.AddSingleton<ISocialGraphWriter>(sp => sp.GetRequiredService<InMemorySocialGraph>());
+        services.AddHealthChecks().AddCheck<CatalogReadyCheck>("catalog", tags: ["ready"]);
+        return services;
+    }
+
+    private sealed class CatalogReadyCheck(ICatalog catalog) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(catalog.IsLoaded
+                ? HealthCheckResult.Healthy($"catalog {catalog.Version}: {catalog.ItemCount} items")
+                : HealthCheckResult.Unhealthy("catalog not loaded yet"));
+    }
+}

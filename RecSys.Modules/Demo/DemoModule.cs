@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RecSys.Demo;
+
+public static class DemoModule
+{
+    public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<DemoSeeder>();
+        return services;
+    }
+}

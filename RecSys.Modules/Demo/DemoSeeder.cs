@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RecSys.Catalog;
+using RecSys.Features;
+using RecSys.Retrieval;
+
+namespace RecSys.Demo;
+
+/// <summary>
+/// At start-up, generates the demo world in the background and loads it into the embedded stores: catalog, social
+/// graph, online store (by replaying the log) and item vectors. Readiness turns healthy when it finishes.
+/// </summary>
+internal sealed partial class DemoSeeder(
+    IOptions<DemoOptions> options,
+    ICatalogWriter catalog,
+    ISocialGraphWriter socialGraph,
+    IFeatureStore featureStore,
+    ItemEmbeddingStore embeddings,
+    ILogger<DemoSeeder> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        if (!o.Enabled)
+        {
+            LogDisabled();
+            return;
+        }
+        // Leave the start-up path at once: generation is CPU-bound and takes seconds.
+        await Task.Yield();
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            LogGenerating(o.Items, o.Users, o.Seed);
+            var world = await Task.Run(() => DemoWorldGenerator.Generate(o, new Progress(this)), stoppingToken);
+            await LoadAsync(world, catalog, socialGraph, featureStore, embeddings, stoppingToken);
+            LogLoaded(world.Version, world.Items.Count, world.Users.Count, world.Interactions.Length, watch.Elapsed.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogFailed(ex);
+            throw;
+        }
+    }
+
+    /// <summary>Loads a world into the stores; the online store last, since it marks the service ready.</summary>
+    public static async Task LoadAsync(DemoWorld world, ICatalogWriter catalog, ISocialGraphWriter socialGraph, IFeatureStore featureStore,
+        ItemEmbeddingStore embeddings, CancellationToken cancellationToken)
+    {
+        catalog.Load(world.ToCatalogSnapshot());
+        socialGraph.Load(world.Users.Count, world.Edges);
+        embeddings.Publish(new ItemEmbeddings(world.Version, world.Dimensions, world.ItemVectors));
+        await featureStore.ApplyAsync(world.Interactions, cancellationToken);
+        featureStore.MarkLoaded(world.Users.Count, world.Items.Count);
+    }
+
+    private sealed class Progress(DemoSeeder seeder) : IProgress<string>
+    {
+        public void Report(string value) => seeder.LogProgress(value);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo world disabled (Demo:Enabled=false): the stores must be loaded by another source")]
+    private partial void LogDisabled();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generating the demo world: {Items} items, {Users} users, seed {Seed}")]
+    private partial void LogGenerating(int items, int users, int seed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo world: generated {What}")]
+    private partial void LogProgress(string what);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo world {Version} loaded: {Items} items, {Users} users, {Events} events in {Seconds:0.0} s; ready")]
+    private partial void LogLoaded(string version, int items, int users, int events, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Loading the demo world failed")]
+    private partial void LogFailed(Exception exception);
+}

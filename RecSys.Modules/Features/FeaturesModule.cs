@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using RecSys.Features.Memory;
+
+namespace RecSys.Features;
+
+public static class FeaturesModule
+{
+    public static IServiceCollection AddFeatures(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<FeaturesOptions>().Bind(configuration.GetSection(FeaturesOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IFeatureStore, InMemoryFeatureStore>();
+        services.AddSingleton(sp => new FeatureAssembler(FeatureSchema.Default, sp.GetRequiredService<IOptions<FeaturesOptions>>().Value.HotItemTrendScore));
+        services.AddHealthChecks().AddCheck<FeatureStoreReadyCheck>("online-store", tags: ["ready"]);
+        return services;
+    }
+
+    private sealed class FeatureStoreReadyCheck(IFeatureStore store) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(store.IsLoaded ? HealthCheckResult.Healthy("online store loaded") : HealthCheckResult.Unhealthy("online store not loaded yet"));
+    }
+}

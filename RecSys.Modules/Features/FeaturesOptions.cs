@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RecSys.Features;
+
+/// <summary>Options of the <c>Features</c> section.</summary>
+public sealed class FeaturesOptions
+{
+    public const string SectionName = "Features";
+
+    /// <summary>How many recent positive items the store keeps per user.</summary>
+    [Range(1, 1000)]
+    public int RecentHistoryLength { get; set; } = 50;
+
+    /// <summary>How many of those recent items are averaged into the user's query vector.</summary>
+    [Range(1, 1000)]
+    public int QueryVectorHistory { get; set; } = 20;
+
+    /// <summary>Half-life of the trend score, in hours.</summary>
+    [Range(0.1, 24 * 365)]
+    public double TrendHalfLifeHours { get; set; } = 24;
+
+    /// <summary>An item whose decayed positive-event count reaches this is a hot item.</summary>
+    [Range(0.0, 1e9)]
+    public double HotItemTrendScore { get; set; } = 5;
+}

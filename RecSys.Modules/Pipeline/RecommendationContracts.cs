@@ -1,0 +1,51 @@
+using RecSys.Catalog;
+using RecSys.Features;
+using RecSys.Retrieval;
+
+namespace RecSys.Pipeline;
+
+/// <summary>One recommendation request, already validated by the API.</summary>
+public sealed record RecommendationRequest(
+    string RequestId,
+    string UserId,
+    int Count,
+    DeviceType Device = DeviceType.Unknown,
+    string? Region = null,
+    string? Language = null,
+    bool Explain = false);
+
+/// <summary>Wall time of each funnel stage, in milliseconds.</summary>
+public sealed record StageTimings(double UserState, double Candidates, double Features, double Ranking, double ReRanking, double Total);
+
+/// <summary>One recommended item with the scores that placed it.</summary>
+public sealed record RecommendedItem(
+    Item Item,
+    int Rank,
+    float Score,
+    CandidateSource Sources,
+    float RetrievalScore,
+    int RankBeforeReRanking);
+
+/// <summary>The funnel's answer.</summary>
+public sealed record RecommendationResult(
+    string RequestId,
+    string UserId,
+    string ModelVersion,
+    bool ColdStart,
+    IReadOnlyList<RecommendedItem> Items,
+    int CandidateCount,
+    StageTimings Timings,
+    IReadOnlyList<string> Degraded);
+
+/// <summary>Names of the degradations a response can report.</summary>
+public static class Degradations
+{
+    /// <summary>The online store failed: default (empty) user history and item counters were used.</summary>
+    public const string OnlineStore = "online-store";
+
+    /// <summary>Personal retrieval failed: popular items were used as candidates.</summary>
+    public const string Retrieval = "retrieval";
+
+    /// <summary>The ranker failed or ran out of time: candidates kept their retrieval order.</summary>
+    public const string Ranker = "ranker";
+}

@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RecSys.Catalog;
+using RecSys.Features;
+using RecSys.Ranking;
+using RecSys.ReRanking;
+using RecSys.Retrieval;
+
+namespace RecSys.Pipeline;
+
+/// <summary>
+/// The request funnel: user state -> candidates -> features -> ranking -> re-ranking -> hydrated list. Each stage is
+/// timed; the request has a deadline; a failing stage degrades to its fallback and the result says so.
+/// </summary>
+public sealed partial class RecommendationPipeline(
+    ICatalog catalog,
+    ISocialGraph socialGraph,
+    IFeatureStore featureStore,
+    ItemEmbeddingStore embeddingStore,
+    ICandidateGenerator candidateGenerator,
+    FeatureAssembler assembler,
+    IRanker ranker,
+    IReRanker reRanker,
+    TimeProvider clock,
+    IOptions<PipelineOptions> options,
+    IOptions<FeaturesOptions> featureOptions,
+    ILogger<RecommendationPipeline> logger)
+{
+    /// <summary>True when every input the funnel needs is loaded.</summary>
+    public bool IsReady => catalog.IsLoaded && featureStore.IsLoaded && embeddingStore.Current is not null;
+
+    public async Task<RecommendationResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var embeddings = embeddingStore.Current;
+        if (!IsReady || embeddings is null) throw new ServiceNotReadyException();
+
+        var started = Stopwatch.GetTimestamp();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.Value.DeadlineMilliseconds);
+        var token = deadline.Token;
+        List<string>? degraded = null;
+
+        // 1. User state: profile, online history and social neighbourhood in parallel, then the query vector.
+        catalog.TryGetUser(request.UserId, out var user);
+        var history = UserOnlineState.Empty;
+        var social = SocialContext.Empty;
+        if (user is not null)
+        {
+            var socialTask = socialGraph.GetContextAsync(user.Index, token);
+            try
+            {
+                history = await featureStore.GetUserStateAsync(user.Index, token);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                Degrade(ref degraded, Degradations.OnlineStore, ex);
+            }
+            social = await socialTask;
+        }
+        var queryVector = new float[embeddings.Dimensions];
+        var personal = UserEmbedding.FoldIn(embeddings, history.RecentItems, featureOptions.Value.QueryVectorHistory, queryVector);
+        var regionCode = Locales.RegionCode(request.Region ?? user?.Region);
+        var languageCode = Locales.LanguageCode(request.Language ?? user?.Language);
+        var afterUser = Stopwatch.GetTimestamp();
+
+        // 2. Candidates, filtered for this user.
+        var filter = new EligibilityFilter(catalog.Columns, user?.AllowNsfw ?? false, social.BlockedAuthors, history.InteractedItems);
+        CandidateSet candidates;
+        try
+        {
+            candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(personal ? queryVector : default, filter, regionCode, languageCode), token);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && personal)
+        {
+            Degrade(ref degraded, Degradations.Retrieval, ex);
+            candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(default, filter, regionCode, languageCode), cancellationToken);
+        }
+        var afterCandidates = Stopwatch.GetTimestamp();
+
+        using (candidates)
+        {
+            var n = candidates.Count;
+            var width = assembler.Schema.Count;
+            var stats = ArrayPool<ItemStats>.Shared.Rent(n);
+            var rows = ArrayPool<float>.Shared.Rent(Math.Max(1, n * width));
+            var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
+            var order = ArrayPool<int>.Shared.Rent(Math.Max(1, n));
+            var orderedItems = ArrayPool<int>.Shared.Rent(Math.Max(1, n));
+            var chosen = ArrayPool<int>.Shared.Rent(Math.Max(1, request.Count));
+            try
+            {
+                // 3. Features: item counters fetched in one call, rows assembled into one buffer.
+                try
+                {
+                    await featureStore.GetItemStatsAsync(candidates.ItemsMemory, stats.AsMemory(0, n), token);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    Degrade(ref degraded, Degradations.OnlineStore, ex);
+                    Array.Clear(stats, 0, n);
+                }
+                var context = new FeatureContext(user, history, social, request.Device, regionCode, languageCode, clock.GetUtcNow());
+                assembler.Assemble(context, catalog, new CandidateFeatureInputs(candidates.Items, candidates.Scores, candidates.Sources, stats.AsSpan(0, n)), rows);
+                var afterFeatures = Stopwatch.GetTimestamp();
+
+                // 4. Ranking; on failure or timeout the candidates keep their retrieval order.
+                try
+                {
+                    await ranker.ScoreAsync(new FeatureMatrix(rows.AsMemory(0, n * width), n, assembler.Schema), scores.AsMemory(0, n), token);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    Degrade(ref degraded, Degradations.Ranker, ex);
+                    candidates.Scores.CopyTo(scores);
+                }
+                SortByScoreDescending(scores.AsSpan(0, n), order.AsSpan(0, n));
+                for (var i = 0; i < n; i++) orderedItems[i] = candidates.Items[order[i]];
+                var afterRanking = Stopwatch.GetTimestamp();
+
+                // 5. Re-ranking: caps and de-duplication over the ranked list.
+                var picked = reRanker.ReRank(orderedItems.AsSpan(0, n), catalog.Columns, request.Count, chosen.AsSpan(0, request.Count));
+                var afterReRanking = Stopwatch.GetTimestamp();
+
+                // 6. Hydrate display fields.
+                var items = new RecommendedItem[picked];
+                for (var rank = 0; rank < picked; rank++)
+                {
+                    var position = chosen[rank];
+                    var candidate = order[position];
+                    items[rank] = new RecommendedItem(catalog.GetItem(orderedItems[position]), rank + 1, scores[candidate], candidates.Sources[candidate], candidates.Scores[candidate], position + 1);
+                }
+                var finished = Stopwatch.GetTimestamp();
+
+                var timings = new StageTimings(
+                    Ms(started, afterUser), Ms(afterUser, afterCandidates), Ms(afterCandidates, afterFeatures),
+                    Ms(afterFeatures, afterRanking), Ms(afterRanking, afterReRanking), Ms(started, finished));
+                return new RecommendationResult(request.RequestId, request.UserId, ranker.ModelVersion, !personal, items, n, timings, (IReadOnlyList<string>?)degraded ?? []);
+            }
+            finally
+            {
+                ArrayPool<ItemStats>.Shared.Return(stats);
+                ArrayPool<float>.Shared.Return(rows);
+                ArrayPool<float>.Shared.Return(scores);
+                ArrayPool<int>.Shared.Return(order);
+                ArrayPool<int>.Shared.Return(orderedItems);
+                ArrayPool<int>.Shared.Return(chosen);
+            }
+        }
+    }
+
+    /// <summary>Fills <paramref name="order"/> with candidate positions, best score first (ties keep retrieval order).</summary>
+    internal static void SortByScoreDescending(Span<float> scores, Span<int> order)
+    {
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        var keys = ArrayPool<float>.Shared.Rent(Math.Max(1, scores.Length));
+        try
+        {
+            var k = keys.AsSpan(0, scores.Length);
+            for (var i = 0; i < k.Length; i++) k[i] = float.IsNaN(scores[i]) ? float.PositiveInfinity : -scores[i];
+            // Array.Sort is unstable; sorting (key, position) pairs through a composite comparison would allocate,
+            // so ties are broken afterwards by position, which restores retrieval order among equal scores.
+            k.Sort(order);
+            var start = 0;
+            for (var i = 1; i <= k.Length; i++)
+            {
+                if (i == k.Length || k[i] != k[start])
+                {
+                    order[start..i].Sort();
+                    start = i;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(keys);
+        }
+    }
+
+    private void Degrade(ref List<string>? degraded, string what, Exception ex)
+    {
+        degraded ??= new List<string>(2);
+        if (!degraded.Contains(what)) degraded.Add(what);
+        LogDegraded(what, ex.GetType().Name, ex.Message);
+    }
+
+    private static double Ms(long from, long to) => Math.Round(Stopwatch.GetElapsedTime(from, to).TotalMilliseconds, 3);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Degraded {Stage}: {ErrorType}: {Error}")]
+    private partial void LogDegraded(string stage, string errorType, string error);
+}
+
+/// <summary>Thrown when a request arrives before the models, index and stores are loaded.</summary>
+public sealed class ServiceNotReadyException() : InvalidOperationException("The service is still loading its catalog, embeddings and online store.");

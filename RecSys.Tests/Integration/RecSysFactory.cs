@@ -1,0 +1,32 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace RecSys.Tests.Integration;
+
+/// <summary>The real service over the real HTTP pipeline, on a small demo world, started once per test class.</summary>
+public sealed class RecSysFactory : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Demo:Items", "3000");
+        builder.UseSetting("Demo:Users", "400");
+        builder.UseSetting("Demo:Dimensions", "16");
+        builder.UseSetting("Demo:Categories", "12");
+        builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
+    }
+
+    /// <summary>A client whose service has finished loading (polls /health/ready, as a load balancer would).</summary>
+    public async Task<HttpClient> ReadyClientAsync()
+    {
+        var client = CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+            if (response.IsSuccessStatusCode) return client;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The service did not become ready: " + await response.Content.ReadAsStringAsync());
+            await Task.Delay(100);
+        }
+    }
+}

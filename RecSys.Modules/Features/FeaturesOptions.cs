@@ -19,6 +19,14 @@ public sealed class FeaturesOptions
     [Range(0.1, 24 * 365)]
     public double TrendHalfLifeHours { get; set; } = 24;
 
+    /// <summary>How long a served item stays in the user's seen set, in minutes.</summary>
+    [Range(1, 60 * 24 * 30)]
+    public int SeenWindowMinutes { get; set; } = 60;
+
+    /// <summary>How often the trending lists are recomputed, in seconds (memory store).</summary>
+    [Range(0.1, 3600)]
+    public double TrendingRefreshSeconds { get; set; } = 5;
+
     /// <summary>An item whose decayed positive-event count reaches this is a hot item.</summary>
     [Range(0.0, 1e9)]
     public double HotItemTrendScore { get; set; } = 5;

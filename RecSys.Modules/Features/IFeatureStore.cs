@@ -7,12 +7,15 @@ public sealed class UserOnlineState
 {
     public static UserOnlineState Empty { get; } = new([], new HashSet<int>(), 0);
 
-    public UserOnlineState(int[] recentItems, IReadOnlySet<int> interactedItems, long lastEventUnixSeconds)
+    public UserOnlineState(int[] recentItems, IReadOnlySet<int> interactedItems, long lastEventUnixSeconds, IReadOnlySet<int>? seenItems = null)
     {
         RecentItems = recentItems;
         InteractedItems = interactedItems;
         LastEventUnixSeconds = lastEventUnixSeconds;
+        SeenItems = seenItems ?? EmptySet;
     }
+
+    private static readonly IReadOnlySet<int> EmptySet = new HashSet<int>();
 
     /// <summary>Items of the user's recent positive events, most recent first.</summary>
     public int[] RecentItems { get; }
@@ -21,6 +24,9 @@ public sealed class UserOnlineState
     public IReadOnlySet<int> InteractedItems { get; }
 
     public long LastEventUnixSeconds { get; }
+
+    /// <summary>Items served to the user within <see cref="FeaturesOptions.SeenWindowMinutes"/> (written by <see cref="IFeatureStore.MarkSeenAsync"/>).</summary>
+    public IReadOnlySet<int> SeenItems { get; }
 
     public bool HasHistory => RecentItems.Length > 0;
 }
@@ -37,6 +43,16 @@ public interface IFeatureStore
 
     /// <summary>Fetches the counters of many items at once (one round trip for a remote store).</summary>
     ValueTask GetItemStatsAsync(ReadOnlyMemory<int> items, Memory<ItemStats> destination, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes into <paramref name="destination"/> the items with the highest trend score (decayed positive events),
+    /// best first, among items in the given language (<see cref="Catalog.Locales.Unknown"/>: all items); returns how
+    /// many were written. May be served from a list refreshed every few seconds.
+    /// </summary>
+    ValueTask<int> GetTrendingAsync(byte languageCode, Memory<int> destination, CancellationToken cancellationToken);
+
+    /// <summary>Records that these items were served to the user at the given time; they stay in the seen set for the configured window.</summary>
+    ValueTask MarkSeenAsync(int userIndex, ReadOnlyMemory<int> items, long unixSeconds, CancellationToken cancellationToken);
 
     /// <summary>Applies events in order. Used by seeding and, later, by the event consumers.</summary>
     ValueTask ApplyAsync(ReadOnlyMemory<Interaction> interactions, CancellationToken cancellationToken);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using RecSys.Catalog;
 using RecSys.Events;
 using RecSys.Features;
 using RecSys.Features.Memory;
@@ -9,8 +10,24 @@ public class InMemoryFeatureStoreTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static InMemoryFeatureStore Store(int history = 3) =>
-        new(Options.Create(new FeaturesOptions { RecentHistoryLength = history, TrendHalfLifeHours = 24 }), new TestWorld.FixedClock(Now));
+    private static InMemoryFeatureStore Store(int history = 3, TimeProvider? clock = null, ICatalog? catalog = null) =>
+        new(Options.Create(new FeaturesOptions { RecentHistoryLength = history, TrendHalfLifeHours = 24, SeenWindowMinutes = 60, TrendingRefreshSeconds = 5 }),
+            clock ?? new TestWorld.FixedClock(Now), catalog ?? LanguageCatalog(20));
+
+    /// <summary>A catalog whose even items are English and odd items German.</summary>
+    private static ICatalog LanguageCatalog(int items)
+    {
+        var catalog = new RecSys.Catalog.Memory.InMemoryCatalog();
+        catalog.Load(new CatalogSnapshot("t", Enumerable.Range(0, items).Select(i => new Item(i, $"i_{i}", "t", 0, "c", 0, Now, 0, false, "us", i % 2 == 0 ? "en" : "de", "")).ToList(),
+            [new UserProfile(0, "u_0", 30, "us", "en", false, 10)], ["c"]));
+        return catalog;
+    }
+
+    private sealed class MovableClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
 
     [Fact]
     public async Task Keeps_the_most_recent_positive_items_first_and_remembers_every_interaction()
@@ -58,5 +75,51 @@ public class InMemoryFeatureStoreTests
         Assert.Equal(42, stats[0].DwellSeconds);
         Assert.Equal(2f, stats[0].TrendScore, 3); // click + dwell, both now
         Assert.Equal(0.5f, stats[1].TrendScore, 3);
+    }
+
+    [Fact]
+    public async Task Served_items_stay_seen_for_the_window_only()
+    {
+        var clock = new MovableClock(Now);
+        var store = Store(clock: clock);
+        await store.MarkSeenAsync(3, new[] { 7, 8 }, Now.ToUnixTimeSeconds(), default);
+        await store.MarkSeenAsync(3, new[] { 9 }, Now.AddMinutes(30).ToUnixTimeSeconds(), default);
+
+        clock.Now = Now.AddMinutes(45);
+        Assert.Equal(new HashSet<int> { 7, 8, 9 }, (await store.GetUserStateAsync(3, default)).SeenItems.ToHashSet());
+
+        clock.Now = Now.AddMinutes(61);
+        Assert.Equal(new HashSet<int> { 9 }, (await store.GetUserStateAsync(3, default)).SeenItems.ToHashSet());
+        Assert.Empty((await store.GetUserStateAsync(3, default)).RecentItems); // seen is not history
+    }
+
+    [Fact]
+    public async Task Trending_ranks_by_decayed_positive_events_per_language_and_refreshes()
+    {
+        var clock = new MovableClock(Now);
+        var store = Store(clock: clock);
+        var t = Now.ToUnixTimeSeconds();
+        // Item 2 (en): 3 clicks now; item 4 (en): 5 clicks two days ago (worth 1.25 now); item 3 (de): 1 click; item 6: impressions only.
+        await store.ApplyAsync(new Interaction[]
+        {
+            new(1, 2, EventType.Click, t, 0), new(2, 2, EventType.Click, t, 0), new(3, 2, EventType.Click, t, 0),
+            new(1, 4, EventType.Click, t - 172_800, 0), new(2, 4, EventType.Click, t - 172_800, 0), new(3, 4, EventType.Click, t - 172_800, 0), new(4, 4, EventType.Click, t - 172_800, 0), new(5, 4, EventType.Click, t - 172_800, 0),
+            new(1, 3, EventType.Click, t, 0),
+            new(1, 6, EventType.Impression, t, 0),
+        }, default);
+
+        var top = new int[10];
+        var n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default);
+        Assert.Equal([2, 4], top[..n]);
+        n = await store.GetTrendingAsync(Locales.Unknown, top, default);
+        Assert.Equal([2, 4, 3], top[..n]);
+
+        // New events show up once the list is older than the refresh interval, not before.
+        await store.ApplyAsync(new Interaction[] { new(5, 8, EventType.Like, t, 0), new(6, 8, EventType.Like, t, 0), new(7, 8, EventType.Like, t, 0), new(8, 8, EventType.Like, t, 0) }, default);
+        n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default);
+        Assert.Equal([2, 4], top[..n]);
+        clock.Now = Now.AddSeconds(6);
+        n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default);
+        Assert.Equal([8, 2, 4], top[..n]);
     }
 }

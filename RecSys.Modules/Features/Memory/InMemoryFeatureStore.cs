@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using RecSys.Catalog;
 using RecSys.Events;
 
 namespace RecSys.Features.Memory;
@@ -7,14 +9,22 @@ namespace RecSys.Features.Memory;
 /// The embedded online store. User state is guarded by a lock per user; item counters are updated with interlocked
 /// adds; the trend score uses forward decay (each event adds 2^((t - origin)/halfLife)) so reads need no rescan.
 /// </summary>
-internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, TimeProvider clock) : IFeatureStore
+internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, TimeProvider clock, ICatalog catalog) : IFeatureStore
 {
     private sealed class UserState
     {
         public readonly Queue<int> Recent = new();
         public readonly HashSet<int> Interacted = [];
+        public readonly Dictionary<int, long> Seen = [];
         public long LastEvent;
     }
+
+    /// <summary>How many items a trending list keeps.</summary>
+    internal const int TrendingListLength = 1000;
+
+    private sealed record TrendingList(long ComputedAtTicks, int[] Items);
+
+    private readonly ConcurrentDictionary<byte, TrendingList> _trending = new();
 
     private sealed class Tables(int users, int items)
     {
@@ -48,12 +58,65 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
         {
             return ValueTask.FromResult(UserOnlineState.Empty);
         }
+        var seenSince = clock.GetUtcNow().ToUnixTimeSeconds() - (options.Value.SeenWindowMinutes * 60L);
         lock (user)
         {
             var recent = user.Recent.ToArray();
             Array.Reverse(recent); // the queue holds oldest first
-            return ValueTask.FromResult(new UserOnlineState(recent, new HashSet<int>(user.Interacted), user.LastEvent));
+            HashSet<int>? seen = null;
+            if (user.Seen.Count > 0)
+            {
+                seen = [];
+                foreach (var (item, at) in user.Seen)
+                {
+                    if (at >= seenSince) seen.Add(item);
+                    else user.Seen.Remove(item); // expired; removing while enumerating is allowed for Dictionary
+                }
+            }
+            return ValueTask.FromResult(new UserOnlineState(recent, new HashSet<int>(user.Interacted), user.LastEvent, seen));
         }
+    }
+
+    public ValueTask MarkSeenAsync(int userIndex, ReadOnlyMemory<int> items, long unixSeconds, CancellationToken cancellationToken)
+    {
+        var t = EnsureCapacity(userIndex + 1, 0);
+        var user = t.Users[userIndex] ?? Interlocked.CompareExchange(ref t.Users[userIndex], new UserState(), null) ?? t.Users[userIndex]!;
+        lock (user)
+        {
+            foreach (var item in items.Span) user.Seen[item] = unixSeconds;
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<int> GetTrendingAsync(byte languageCode, Memory<int> destination, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcTicks;
+        var refresh = TimeSpan.FromSeconds(options.Value.TrendingRefreshSeconds).Ticks;
+        if (!_trending.TryGetValue(languageCode, out var list) || now - list.ComputedAtTicks >= refresh)
+        {
+            list = new TrendingList(now, ComputeTrending(languageCode));
+            _trending[languageCode] = list;
+        }
+        var n = Math.Min(destination.Length, list.Items.Length);
+        list.Items.AsSpan(0, n).CopyTo(destination.Span);
+        return ValueTask.FromResult(n);
+    }
+
+    private int[] ComputeTrending(byte languageCode)
+    {
+        // Forward decay scales every item by the same factor at read time, so the raw sums rank items correctly.
+        var trend = _tables.Trend;
+        var languages = catalog.Columns.LanguageCodes;
+        var scored = new List<(double Score, int Item)>();
+        for (var item = 0; item < trend.Length; item++)
+        {
+            var score = Volatile.Read(ref trend[item]);
+            if (score <= 0) continue;
+            if (languageCode != Locales.Unknown && (item >= languages.Length || languages[item] != languageCode)) continue;
+            scored.Add((score, item));
+        }
+        scored.Sort((a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item));
+        return scored.Take(TrendingListLength).Select(x => x.Item).ToArray();
     }
 
     public ValueTask GetItemStatsAsync(ReadOnlyMemory<int> items, Memory<ItemStats> destination, CancellationToken cancellationToken)
@@ -93,7 +156,7 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
             if (e.Type == EventType.Impression || e.Type == EventType.View) continue;
 
             if (e.IsPositive) AddTrend(ref t.Trend[e.ItemIndex], Math.Pow(2, (e.UnixSeconds - _trendOrigin) / halfLifeSeconds));
-            var user = t.Users[e.UserIndex] ??= new UserState();
+            var user = t.Users[e.UserIndex] ?? Interlocked.CompareExchange(ref t.Users[e.UserIndex], new UserState(), null) ?? t.Users[e.UserIndex]!;
             lock (user)
             {
                 user.Interacted.Add(e.ItemIndex);

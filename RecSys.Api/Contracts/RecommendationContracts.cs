@@ -37,12 +37,12 @@ public sealed class RecommendationsQuery
 }
 
 /// <summary>A ranked list for one user.</summary>
-/// <param name="RequestId">Identifies this request in logs and in the impression log.</param>
-/// <param name="UserId">The user the list is for.</param>
-/// <param name="ModelVersion">Version of the ranking model that scored the list.</param>
-/// <param name="ColdStart">True when the user had no history: the list is popular in the user's language and region.</param>
+/// <param name="RequestId" example="0HNQ83IRG2ULP:00000001">Identifies this request in logs and in the impression log.</param>
+/// <param name="UserId" example="u_42">The user the list is for.</param>
+/// <param name="ModelVersion" example="linear-v0">Version of the ranking model that scored the list.</param>
+/// <param name="ColdStart" example="false">True when the user had no history: the list is popular in the user's language and region.</param>
 /// <param name="Items">The recommendations, best first.</param>
-/// <param name="CandidateCount">How many candidates retrieval produced for ranking.</param>
+/// <param name="CandidateCount" example="600">How many candidates retrieval produced for ranking.</param>
 /// <param name="Timings">Wall time of each funnel stage in milliseconds.</param>
 /// <param name="Degraded">Fallbacks used for this answer: <c>online-store</c>, <c>retrieval</c>, <c>ranker</c>; empty when none.</param>
 public sealed record RecommendationsResponse(
@@ -56,13 +56,13 @@ public sealed record RecommendationsResponse(
     IReadOnlyList<string> Degraded);
 
 /// <summary>One recommended item with its display fields.</summary>
-/// <param name="ItemId">The item's id.</param>
-/// <param name="Rank">Position in the list, from 1.</param>
-/// <param name="Score">The ranker's score (higher is better).</param>
-/// <param name="Source">The candidate source that found the item: <c>ann</c>, <c>item2item</c>, <c>social</c>, <c>trending</c>, <c>fresh</c> or <c>popular</c>.</param>
-/// <param name="Title">Display title.</param>
-/// <param name="Category">Display category.</param>
-/// <param name="ThumbnailUrl">Display image.</param>
+/// <param name="ItemId" example="i_91396">The item's id.</param>
+/// <param name="Rank" example="1">Position in the list, from 1.</param>
+/// <param name="Score" example="0.9904">The ranker's score (higher is better).</param>
+/// <param name="Source" example="ann">The candidate source that found the item: <c>ann</c>, <c>item2item</c>, <c>social</c>, <c>trending</c>, <c>fresh</c> or <c>popular</c>.</param>
+/// <param name="Title" example="Secret comedy tips #91396">Display title.</param>
+/// <param name="Category" example="comedy">Display category.</param>
+/// <param name="ThumbnailUrl" example="https://cdn.recsys.example/thumbs/i_91396.jpg">Display image.</param>
 /// <param name="Explanation">Only with <c>explain=true</c>.</param>
 public sealed record RecommendedItemResponse(
     string ItemId,
@@ -76,15 +76,31 @@ public sealed record RecommendedItemResponse(
 
 /// <summary>Why an item is in the list.</summary>
 /// <param name="Sources">Every candidate source that found the item.</param>
-/// <param name="RetrievalScore">Similarity of the item to the user's query vector.</param>
-/// <param name="RankerScore">The ranker's score.</param>
-/// <param name="RankBeforeReRanking">The item's rank after ranking, before the re-ranking rules.</param>
+/// <param name="RetrievalScore" example="0.796">Similarity of the item to the user's query vector.</param>
+/// <param name="RankerScore" example="0.9904">The ranker's score.</param>
+/// <param name="RankBeforeReRanking" example="1">The item's rank after ranking, before the re-ranking rules.</param>
 public sealed record ExplanationResponse(IReadOnlyList<string> Sources, float RetrievalScore, float RankerScore, int RankBeforeReRanking);
 
 /// <summary>Milliseconds spent in each funnel stage.</summary>
+/// <param name="UserState" example="0.006">Profile, online history, social context and query vector.</param>
+/// <param name="Candidates" example="0.901">Candidate generation, merge and filters.</param>
+/// <param name="Features" example="0.371">Feature fetch and assembly.</param>
+/// <param name="Ranking" example="0.034">Scoring.</param>
+/// <param name="ReRanking" example="0.001">Re-ranking rules.</param>
+/// <param name="Total" example="1.324">The whole funnel.</param>
 public sealed record TimingsResponse(double UserState, double Candidates, double Features, double Ranking, double ReRanking, double Total);
 
 /// <summary>An item of the catalog.</summary>
+/// <param name="ItemId" example="i_5">The item's id.</param>
+/// <param name="Title" example="Quiet cars notes #5">Display title.</param>
+/// <param name="Category" example="cars">Category.</param>
+/// <param name="AuthorId" example="u_6080">The author (a user).</param>
+/// <param name="CreatedAt" example="2026-10-15T01:16:48+00:00">When the item was published.</param>
+/// <param name="EngagementScore" example="0.4393">Catalog engagement score in [0, 1].</param>
+/// <param name="Nsfw" example="false">Not safe for work.</param>
+/// <param name="Region" example="de">The item's region.</param>
+/// <param name="Language" example="de">The item's language.</param>
+/// <param name="ThumbnailUrl" example="https://cdn.recsys.example/thumbs/i_5.jpg">Display image.</param>
 public sealed record ItemResponse(
     string ItemId,
     string Title,

@@ -19,6 +19,8 @@ internal static class ApiServices
                 Version = "v1",
                 Description = "Real-time recommendations: one request runs user state, candidate generation, feature assembly, ranking and re-ranking in-process.",
             });
+            o.SupportNonNullableReferenceTypes();
+            o.NonNullableReferenceTypesAsRequired();
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
         });

@@ -132,6 +132,13 @@ public class ApiTests(RecSysFactory factory) : IClassFixture<RecSysFactory>
         Assert.Equal(new[] { "userId", "count", "device", "region", "language", "explain" }, names);
         Assert.All(parameters, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("description").GetString())));
         Assert.True(recommendations.GetProperty("get").GetProperty("responses").TryGetProperty("400", out _));
+        // Response schemas carry documented examples and do not claim non-null fields are nullable.
+        var schema = doc.GetProperty("components").GetProperty("schemas").GetProperty("RecommendedItemResponse");
+        Assert.Equal("i_91396", schema.GetProperty("properties").GetProperty("itemId").GetProperty("example").GetString());
+        Assert.False(schema.GetProperty("properties").GetProperty("itemId").TryGetProperty("nullable", out _));
+        var required = schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()).ToArray();
+        Assert.Contains("itemId", required);
+        Assert.DoesNotContain("explanation", required); // only with explain=true
     }
 
     [Fact]

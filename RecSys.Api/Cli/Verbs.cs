@@ -64,6 +64,7 @@ public static class Verbs
         });
         demo.Subcommands.Add(generate);
         root.Subcommands.Add(demo);
+        root.Subcommands.Add(TrainingVerbs.Evaluate());
         return root;
     }
 

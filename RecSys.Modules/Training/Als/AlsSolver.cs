@@ -1,0 +1,161 @@
+using System.Numerics.Tensors;
+using MathNet.Numerics.LinearAlgebra.Double;
+
+namespace RecSys.Training.Als;
+
+/// <summary>
+/// The numerical core of weighted implicit ALS. A row solve costs O(n_u k² + k³): the Gram matrix of the fixed side is
+/// computed once per half-iteration, and only the observed entries add their rank-one corrections
+/// (Hu, Koren, Volinsky 2008, section 4). The k x k systems are solved by MathNet's Cholesky decomposition.
+/// </summary>
+internal static class AlsSolver
+{
+    /// <summary>Scratch for one row solve, exactly sized so that MathNet can bind to the arrays without copying.</summary>
+    internal sealed class Workspace(int k)
+    {
+        public int K { get; } = k;
+        public double[] A { get; } = new double[k * k];
+        public double[] B { get; } = new double[k];
+        public double[] X { get; } = new double[k];
+        public double[] Y { get; } = new double[k];
+    }
+
+    private const int GramChunks = 16;
+
+    /// <summary>Σ_i v_i v_iᵀ over the rows of <paramref name="factors"/> (k x k, row-major = column-major since symmetric).</summary>
+    public static double[] Gram(float[] factors, int rows, int k, int maxThreads)
+    {
+        // Fixed chunks summed in a fixed order: the result does not depend on the number of threads.
+        var partial = new double[GramChunks][];
+        Parallel.For(0, GramChunks, Threads(maxThreads), chunk =>
+        {
+            var g = new double[k * k];
+            var v = new double[k];
+            var from = (int)((long)rows * chunk / GramChunks);
+            var to = (int)((long)rows * (chunk + 1) / GramChunks);
+            for (var r = from; r < to; r++)
+            {
+                var row = factors.AsSpan(r * k, k);
+                for (var j = 0; j < k; j++) v[j] = row[j];
+                for (var j = 0; j < k; j++)
+                {
+                    if (v[j] != 0) TensorPrimitives.MultiplyAdd<double>(v, v[j], g.AsSpan(j * k, k), g.AsSpan(j * k, k));
+                }
+            }
+            partial[chunk] = g;
+        });
+        var sum = new double[k * k];
+        foreach (var g in partial) TensorPrimitives.Add<double>(sum, g, sum);
+        return sum;
+    }
+
+    /// <summary>
+    /// Solves (G + λI + Σ (c_j - 1) y_j y_jᵀ) x = Σ c_j y_j over the given columns j with strengths s_j, c_j = 1 + α s_j;
+    /// each occurrence of a column counts separately. Columns outside <paramref name="otherRows"/> are skipped.
+    /// </summary>
+    public static void SolveRow(double[] gram, float[] other, int otherRows, int k, ReadOnlySpan<int> columns, ReadOnlySpan<float> strengths,
+        double alpha, double lambda, Workspace w, Span<float> destination)
+    {
+        var a = w.A.AsSpan(0, k * k);
+        var b = w.B.AsSpan(0, k);
+        var y = w.Y.AsSpan(0, k);
+        gram.AsSpan(0, k * k).CopyTo(a);
+        for (var d = 0; d < k; d++) a[(d * k) + d] += lambda;
+        b.Clear();
+        for (var n = 0; n < columns.Length; n++)
+        {
+            var j = columns[n];
+            if ((uint)j >= (uint)otherRows) continue;
+            var c = 1 + (alpha * strengths[n]);
+            var row = other.AsSpan(j * k, k);
+            for (var d = 0; d < k; d++) y[d] = row[d];
+            var extra = c - 1;
+            if (extra != 0)
+            {
+                for (var d = 0; d < k; d++)
+                {
+                    var s = extra * y[d];
+                    if (s != 0) TensorPrimitives.MultiplyAdd(y, s, a.Slice(d * k, k), a.Slice(d * k, k));
+                }
+            }
+            TensorPrimitives.MultiplyAdd(y, c, b, b);
+        }
+        // MathNet binds to the arrays (column-major; A is symmetric); the Cholesky factor is its own allocation.
+        new DenseMatrix(k, k, w.A).Cholesky().Solve(new DenseVector(w.B), new DenseVector(w.X));
+        for (var d = 0; d < k; d++) destination[d] = (float)w.X[d];
+    }
+
+    public static AlsModel Train(InteractionMatrix matrix, AlsOptions o, Action<int, double>? onIteration, bool computeLoss, CancellationToken cancellationToken)
+    {
+        var k = o.Factors;
+        var users = matrix.Rows;
+        var items = matrix.Columns;
+        var x = new float[users * k];
+        var y = new float[items * k];
+        var rng = new Random(o.Seed);
+        foreach (var target in new[] { x, y })
+        {
+            for (var i = 0; i < target.Length; i++) target[i] = (float)(o.InitScale * Gaussian(rng));
+        }
+        var transposed = matrix.Transpose();
+        for (var iteration = 1; iteration <= o.Iterations; iteration++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            HalfStep(transposed, x, users, y, o, cancellationToken);
+            HalfStep(matrix, y, items, x, o, cancellationToken);
+            onIteration?.Invoke(iteration, computeLoss ? Loss(matrix, x, y, k, o.Alpha, o.Regularization, o.MaxThreads) : double.NaN);
+        }
+        return new AlsModel(o, users, items, x, y);
+    }
+
+    /// <summary>Re-solves every row of <paramref name="target"/> (rows of <paramref name="rows"/>) against the fixed <paramref name="fixedSide"/>.</summary>
+    private static void HalfStep(InteractionMatrix rows, float[] fixedSide, int fixedCount, float[] target, AlsOptions o, CancellationToken cancellationToken)
+    {
+        var k = o.Factors;
+        var gram = Gram(fixedSide, fixedCount, k, o.MaxThreads);
+        var options = Threads(o.MaxThreads);
+        options.CancellationToken = cancellationToken;
+        Parallel.For(0, rows.Rows, options, () => new Workspace(k), (r, _, w) =>
+        {
+            SolveRow(gram, fixedSide, fixedCount, k, rows.RowIndices(r), rows.RowValues(r), o.Alpha, o.Regularization, w, target.AsSpan(r * k, k));
+            return w;
+        }, _ => { });
+    }
+
+    public static double Loss(InteractionMatrix matrix, float[] x, float[] y, int k, double alpha, double lambda, int maxThreads)
+    {
+        var gram = Gram(y, matrix.Columns, k, maxThreads);
+        var perUser = new double[matrix.Rows];
+        Parallel.For(0, matrix.Rows, Threads(maxThreads), u =>
+        {
+            var xu = x.AsSpan(u * k, k);
+            var xd = new double[k];
+            for (var d = 0; d < k; d++) xd[d] = xu[d];
+            // Σ_i (x·y_i)² over all items = xᵀ G x; observed items then correct to c (1 - x·y)².
+            var total = 0.0;
+            for (var d = 0; d < k; d++) total += xd[d] * TensorPrimitives.Dot<double>(gram.AsSpan(d * k, k), xd);
+            var cols = matrix.RowIndices(u);
+            var vals = matrix.RowValues(u);
+            for (var n = 0; n < cols.Length; n++)
+            {
+                double s = TensorPrimitives.Dot(xu, y.AsSpan(cols[n] * k, k));
+                var c = 1 + (alpha * vals[n]);
+                total += (c * (1 - s) * (1 - s)) - (s * s);
+            }
+            perUser[u] = total;
+        });
+        var loss = 0.0;
+        foreach (var v in perUser) loss += v;
+        double norms = TensorPrimitives.SumOfSquares(x) + TensorPrimitives.SumOfSquares(y);
+        return loss + (lambda * norms);
+    }
+
+    private static ParallelOptions Threads(int maxThreads) => new() { MaxDegreeOfParallelism = maxThreads > 0 ? maxThreads : -1 };
+
+    private static double Gaussian(Random rng)
+    {
+        var u1 = 1.0 - rng.NextDouble();
+        var u2 = rng.NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+}

@@ -1,0 +1,29 @@
+using RecSys.Demo;
+using RecSys.Training.Data;
+
+namespace RecSys.Training;
+
+/// <summary>Where training data comes from. Every reader fails on a malformed row with a <see cref="DatasetFormatException"/> naming file and line.</summary>
+public static class DatasetReaders
+{
+    /// <summary>
+    /// Interactions <c>user_id,item_id,timestamp[,event_type][,value]</c> (timestamp: Unix seconds or ISO-8601; a
+    /// missing event_type is a click), with optional item and user metadata files. Ids are kept as given.
+    /// </summary>
+    public static InteractionDataset ReadCsv(string interactionsPath, string? itemsPath = null, string? usersPath = null) =>
+        CsvDatasetReader.Read(interactionsPath, itemsPath, usersPath);
+
+    /// <summary>A MovieLens directory as published (ml-100k, ml-1m or ml-latest), recognised by its ratings file.</summary>
+    public static InteractionDataset ReadMovieLens(string directory) => MovieLensReader.Read(directory);
+
+    /// <summary>The demo world's log and catalog, with the world's own ids (<c>u_42</c>, <c>i_7</c>) and indices.</summary>
+    public static InteractionDataset FromDemoWorld(DemoWorld world)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        var items = world.Items.Select(i => new ItemMetadata(i.Title, i.Category, world.Users[i.AuthorIndex].Id, i.Language, i.Region,
+            i.CreatedAt.ToUnixTimeSeconds(), i.Title.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !w.StartsWith('#')).Select(w => w.ToLowerInvariant()).ToArray())).ToArray();
+        var users = world.Users.Select(u => new UserMetadata(u.Age, u.Region, u.Language)).ToArray();
+        return new InteractionDataset(world.Version, world.Users.Select(u => u.Id).ToArray(), world.Items.Select(i => i.Id).ToArray(),
+            world.Interactions, items, users);
+    }
+}

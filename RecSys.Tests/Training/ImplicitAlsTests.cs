@@ -128,3 +128,45 @@ public class ImplicitAlsTests
         Assert.True(als["recall@20"] > knn["recall@20"] && knn["recall@20"] > pop["recall@20"], Evaluation.Table([pop, knn, als]));
     }
 }
+
+public class AlsSolverTests
+{
+    [Fact]
+    public void Cholesky_solve_matches_MathNet_and_refuses_a_matrix_that_is_not_positive_definite()
+    {
+        const int k = 6;
+        var rng = new Random(5);
+        var m = new double[k * k];
+        for (var i = 0; i < m.Length; i++) m[i] = rng.NextDouble() - 0.5;
+        // A = M Mᵀ + I is symmetric positive definite.
+        var a = new double[k * k];
+        for (var i = 0; i < k; i++)
+        {
+            for (var j = 0; j < k; j++)
+            {
+                var s = i == j ? 1.0 : 0.0;
+                for (var t = 0; t < k; t++) s += m[(i * k) + t] * m[(j * k) + t];
+                a[(i * k) + j] = s;
+            }
+        }
+        var b = Enumerable.Range(0, k).Select(i => (double)i - 2).ToArray();
+        var expected = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(k, k, a).Solve(MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(b));
+        var x = new double[k];
+        Assert.True(RecSys.Training.Als.AlsSolver.CholeskySolve((double[])a.Clone(), b, x, k));
+        for (var i = 0; i < k; i++) Assert.Equal(expected[i], x[i], 10);
+
+        var indefinite = new double[k * k];
+        for (var i = 0; i < k; i++) indefinite[(i * k) + i] = i == 3 ? -1 : 1;
+        Assert.False(RecSys.Training.Als.AlsSolver.CholeskySolve(indefinite, b, x, k));
+    }
+
+    [Fact]
+    public void Without_regularisation_a_singular_row_falls_back_to_a_least_squares_solve()
+    {
+        // λ = 0 and two identical one-hot item vectors: the user system is singular; the result must still be finite.
+        var matrix = InteractionMatrix.FromEntries(2, 2, [(0, 0, 1f), (1, 1, 1f)]);
+        var model = ImplicitAls.Train(matrix, new AlsOptions { Factors = 4, Regularization = 0, Iterations = 2 });
+        Assert.All(model.UserFactors, v => Assert.True(float.IsFinite(v)));
+        Assert.All(model.ItemFactors, v => Assert.True(float.IsFinite(v)));
+    }
+}

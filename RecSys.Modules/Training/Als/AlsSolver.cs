@@ -6,7 +6,10 @@ namespace RecSys.Training.Als;
 /// <summary>
 /// The numerical core of weighted implicit ALS. A row solve costs O(n_u k² + k³): the Gram matrix of the fixed side is
 /// computed once per half-iteration, and only the observed entries add their rank-one corrections
-/// (Hu, Koren, Volinsky 2008, section 4). The k x k systems are solved by MathNet's Cholesky decomposition.
+/// (Hu, Koren, Volinsky 2008, section 4). The k x k systems are symmetric positive definite for λ > 0 and are solved
+/// by an in-place Cholesky decomposition (no allocation; measured several times faster than a MathNet
+/// <c>Cholesky()</c> per row on the 100,000-item demo world); a system that is not positive definite (λ = 0 and
+/// too few interactions) falls back to MathNet's SVD least-squares solve.
 /// </summary>
 internal static class AlsSolver
 {
@@ -56,6 +59,12 @@ internal static class AlsSolver
     public static void SolveRow(double[] gram, float[] other, int otherRows, int k, ReadOnlySpan<int> columns, ReadOnlySpan<float> strengths,
         double alpha, double lambda, Workspace w, Span<float> destination)
     {
+        if (columns.Length == 0)
+        {
+            // Nothing observed: the right-hand side is zero, and so is the solution.
+            destination.Clear();
+            return;
+        }
         var a = w.A.AsSpan(0, k * k);
         var b = w.B.AsSpan(0, k);
         var y = w.Y.AsSpan(0, k);
@@ -80,9 +89,61 @@ internal static class AlsSolver
             }
             TensorPrimitives.MultiplyAdd(y, c, b, b);
         }
-        // MathNet binds to the arrays (column-major; A is symmetric); the Cholesky factor is its own allocation.
-        new DenseMatrix(k, k, w.A).Cholesky().Solve(new DenseVector(w.B), new DenseVector(w.X));
+        if (!CholeskySolve(a, b, w.X, k))
+        {
+            // Rebuild A (the failed factorisation overwrote it) and let MathNet find the least-squares solution.
+            SolveWithMathNet(gram, other, otherRows, k, columns, strengths, alpha, lambda, w);
+        }
         for (var d = 0; d < k; d++) destination[d] = (float)w.X[d];
+    }
+
+    /// <summary>
+    /// Solves A x = b for symmetric positive definite A (row-major k x k), overwriting A's lower triangle with its
+    /// Cholesky factor L (A = L Lᵀ). Returns false when A is not positive definite.
+    /// </summary>
+    internal static bool CholeskySolve(Span<double> a, ReadOnlySpan<double> b, Span<double> x, int k)
+    {
+        for (var j = 0; j < k; j++)
+        {
+            var rowJ = a.Slice(j * k, j);
+            var diagonal = a[(j * k) + j] - TensorPrimitives.Dot<double>(rowJ, rowJ);
+            if (!(diagonal > 1e-12)) return false;
+            var l = Math.Sqrt(diagonal);
+            a[(j * k) + j] = l;
+            for (var i = j + 1; i < k; i++)
+            {
+                a[(i * k) + j] = (a[(i * k) + j] - TensorPrimitives.Dot<double>(a.Slice(i * k, j), rowJ)) / l;
+            }
+        }
+        // L z = b, then Lᵀ x = z (x holds z in between).
+        for (var i = 0; i < k; i++) x[i] = (b[i] - TensorPrimitives.Dot<double>(a.Slice(i * k, i), x[..i])) / a[(i * k) + i];
+        for (var i = k - 1; i >= 0; i--)
+        {
+            var sum = x[i];
+            for (var j = i + 1; j < k; j++) sum -= a[(j * k) + i] * x[j];
+            x[i] = sum / a[(i * k) + i];
+        }
+        return true;
+    }
+
+    private static void SolveWithMathNet(double[] gram, float[] other, int otherRows, int k, ReadOnlySpan<int> columns, ReadOnlySpan<float> strengths,
+        double alpha, double lambda, Workspace w)
+    {
+        var a = new double[k * k];
+        gram.AsSpan(0, k * k).CopyTo(a);
+        for (var d = 0; d < k; d++) a[(d * k) + d] += lambda;
+        var y = new double[k];
+        for (var n = 0; n < columns.Length; n++)
+        {
+            if ((uint)columns[n] >= (uint)otherRows) continue;
+            var row = other.AsSpan(columns[n] * k, k);
+            for (var d = 0; d < k; d++) y[d] = row[d];
+            var extra = alpha * strengths[n];
+            for (var d = 0; d < k; d++) TensorPrimitives.MultiplyAdd(y, extra * y[d], a.AsSpan(d * k, k), a.AsSpan(d * k, k));
+        }
+        // Symmetric, so row-major equals MathNet's column-major storage.
+        var solution = new DenseMatrix(k, k, a).Svd(computeVectors: true).Solve(new DenseVector(w.B));
+        for (var d = 0; d < k; d++) w.X[d] = solution[d];
     }
 
     public static AlsModel Train(InteractionMatrix matrix, AlsOptions o, Action<int, double>? onIteration, bool computeLoss, CancellationToken cancellationToken)

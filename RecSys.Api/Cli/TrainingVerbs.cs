@@ -109,4 +109,85 @@ internal static class TrainingVerbs
         });
         return command;
     }
+
+    public static Command Train()
+    {
+        var command = new Command("train", "Train the retrieval model (implicit ALS + cold-start item tower), evaluate it against MostPop and ItemKNN, and write models/<version>/ and models/current. With no input it trains on the demo world.");
+        var input = new InputOptions();
+        var model = new ModelOptions();
+        input.AddTo(command);
+        model.AddTo(command);
+        var output = new Option<string>("--out") { Description = "The models root.", DefaultValueFactory = _ => "models" };
+        var version = new Option<string?>("--version") { Description = "Version folder name (default: the UTC time)." };
+        var holdout = new Option<double>("--holdout") { Description = "Evaluation: fraction of each user's latest items held out.", DefaultValueFactory = _ => 0.2 };
+        var evalUsers = new Option<int>("--eval-users") { Description = "Evaluate at most this many users (0: all).", DefaultValueFactory = _ => 3000 };
+        var noEvaluation = new Option<bool>("--no-evaluation") { Description = "Skip the evaluation split (train on all data only)." };
+        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation }) command.Options.Add(o);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var watch = Stopwatch.StartNew();
+            var dataset = input.Load(result);
+            var options = new TrainingOptions
+            {
+                Als = model.Als(result),
+                Seed = result.GetValue(model.Seed),
+                ModelsDirectory = result.GetValue(output)!,
+                Version = result.GetValue(version),
+                Holdout = result.GetValue(holdout),
+                EvaluationUsers = result.GetValue(evalUsers),
+                Evaluate = !result.GetValue(noEvaluation),
+            };
+            var run = await Trainer.RunAsync(dataset, options, new Progress<string>(Console.WriteLine), cancellationToken);
+            if (run.Evaluation.Count > 0) Console.WriteLine(Evaluation.Table(run.Evaluation));
+            Console.WriteLine($"trained {run.Version} in {watch.Elapsed.TotalSeconds:0.0} s (data included): {run.Directory}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Recommend()
+    {
+        var command = new Command("recommend", "Write the top K items per user from a trained model as CSV: user_id,rank,item_id (known items excluded).");
+        var models = new Option<string>("--models") { Description = "A model version folder, or a models root with a 'current' file.", DefaultValueFactory = _ => "models" };
+        var users = new Option<string>("--users") { Description = "A file of user ids (one per line; a 'user_id' header is skipped), or 'all'.", DefaultValueFactory = _ => "all" };
+        var k = new Option<int>("--k") { Description = "Items per user.", DefaultValueFactory = _ => 20 };
+        var output = new Option<string>("--out") { Description = "Output CSV.", DefaultValueFactory = _ => "recs.csv" };
+        foreach (var o in new Option[] { models, users, k, output }) command.Options.Add(o);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var count = result.GetValue(k);
+            if (count < 1)
+            {
+                await Console.Error.WriteLineAsync("--k must be at least 1.");
+                return 2;
+            }
+            var watch = Stopwatch.StartNew();
+            var model = TrainedModel.Load(result.GetValue(models)!);
+            var which = result.GetValue(users)!;
+            var ids = which == "all"
+                ? model.UserIds.ToArray()
+                : (await File.ReadAllLinesAsync(which, cancellationToken)).Select(l => l.Trim()).Where(l => l.Length > 0 && l != "user_id").ToArray();
+            var lists = new int[ids.Length][];
+            Parallel.For(0, ids.Length, new ParallelOptions { CancellationToken = cancellationToken }, () => new float[model.ItemIds.Count],
+                (n, _, scratch) => { lists[n] = model.Recommend(ids[n], count, scratch); return scratch; }, _ => { });
+            var path = result.GetValue(output)!;
+            await using (var writer = new StreamWriter(path + ".tmp"))
+            {
+                await writer.WriteLineAsync("user_id,rank,item_id");
+                for (var n = 0; n < ids.Length; n++)
+                {
+                    for (var r = 0; r < lists[n].Length; r++) await writer.WriteLineAsync($"{Csv(ids[n])},{r + 1},{Csv(model.ItemIds[lists[n][r]])}");
+                }
+            }
+            File.Move(path + ".tmp", path, overwrite: true);
+            var unknown = ids.Count(id => !model.IsKnownUser(id));
+            Console.WriteLine($"wrote {ids.Length:N0} users x {count} to {Path.GetFullPath(path)} from {model.Directory} in {watch.Elapsed.TotalSeconds:0.0} s ({unknown:N0} unknown users got popular items)");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Csv(string value) => value.Contains(',', StringComparison.Ordinal) || value.Contains('"', StringComparison.Ordinal)
+        ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\""
+        : value;
 }

@@ -64,7 +64,9 @@ public static class Verbs
         });
         demo.Subcommands.Add(generate);
         root.Subcommands.Add(demo);
+        root.Subcommands.Add(TrainingVerbs.Train());
         root.Subcommands.Add(TrainingVerbs.Evaluate());
+        root.Subcommands.Add(TrainingVerbs.Recommend());
         return root;
     }
 

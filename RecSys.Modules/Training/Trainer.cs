@@ -1,0 +1,186 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RecSys.Training;
+
+/// <summary>What a training run does; every field has a default, so a run needs only its data.</summary>
+public sealed record TrainingOptions
+{
+    public AlsOptions Als { get; init; } = new();
+
+    /// <summary>Evaluate on a per-user temporal split before training the final model on all data.</summary>
+    public bool Evaluate { get; init; } = true;
+
+    [Range(0.01, 0.99)]
+    public double Holdout { get; init; } = 0.2;
+
+    /// <summary>At most this many users are evaluated (a seeded sample; 0: all).</summary>
+    [Range(0, int.MaxValue)]
+    public int EvaluationUsers { get; init; } = 3000;
+
+    [Range(1, 10_000)]
+    public int Neighbours { get; init; } = 100;
+
+    /// <summary>Items with fewer training pairs than this get their vector from the content tower.</summary>
+    [Range(0, 1_000_000)]
+    public int ColdStartMinInteractions { get; init; } = 3;
+
+    [Range(0.0, 1e6)]
+    public double ColdStartLambda { get; init; } = 1.0;
+
+    /// <summary>The models root: versions are written under it and <c>current</c> names the latest.</summary>
+    public string ModelsDirectory { get; init; } = "models";
+
+    /// <summary>The version folder name; default the UTC time of the run (<c>20261121-224500</c>).</summary>
+    public string? Version { get; init; }
+
+    public int Seed { get; init; } = 42;
+}
+
+/// <summary>The outcome of a run: where it wrote and what it measured.</summary>
+public sealed record TrainingRun(string Version, string Directory, IReadOnlyList<EvaluationResult> Evaluation, IReadOnlyDictionary<string, double> Seconds, int ColdItemsFilled);
+
+/// <summary>
+/// A training run: evaluation on a temporal split (ALS, MostPop, ItemKNN), then the final ALS on all data, the cold-start
+/// tower for items with too few interactions, and the artifacts in <c>models/&lt;version&gt;/</c>: item and user vectors
+/// (<see cref="VectorFile"/>) with their ids, each user's known items, <c>report.json</c> and <c>report.md</c>;
+/// <c>models/current</c> then names the version. A run writes into a temporary folder and renames it, so a failed run
+/// leaves the previous version in place.
+/// </summary>
+public static class Trainer
+{
+    public const string ItemVectorsFile = "item_vectors.bin";
+    public const string ItemIdsFile = "item_ids.txt";
+    public const string UserVectorsFile = "user_vectors.bin";
+    public const string UserIdsFile = "user_ids.txt";
+    public const string UserItemsFile = "user_items.txt";
+    public const string ReportJsonFile = "report.json";
+    public const string ReportMarkdownFile = "report.md";
+    public const string CurrentFile = "current";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public static async Task<TrainingRun> RunAsync(InteractionDataset dataset, TrainingOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(options);
+        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+        Validator.ValidateObject(options.Als, new ValidationContext(options.Als), validateAllProperties: true);
+        var total = Stopwatch.StartNew();
+        var seconds = new Dictionary<string, double>();
+        var watch = Stopwatch.StartNew();
+        void Lap(string what)
+        {
+            seconds[what] = Math.Round(watch.Elapsed.TotalSeconds, 2);
+            progress?.Report($"{what}: {watch.Elapsed.TotalSeconds:0.0} s");
+            watch.Restart();
+        }
+
+        var results = new List<EvaluationResult>();
+        DataSplit? split = null;
+        if (options.Evaluate)
+        {
+            split = Splits.PerUserTemporal(dataset, options.Holdout);
+            var users = Evaluation.EvaluatedUsers(split, options.EvaluationUsers, options.Seed);
+            progress?.Report($"evaluation split: {split.Description}; {split.Train.NonZeros:N0} training pairs; {users.Length:N0} users evaluated");
+            var fit = Stopwatch.StartNew();
+            var pop = Recommenders.MostPopular(split.Train);
+            results.Add(Evaluation.Evaluate(pop, split, users, fit.Elapsed.TotalSeconds));
+            fit.Restart();
+            var knn = Recommenders.ItemKnn(split.Train, options.Neighbours);
+            results.Add(Evaluation.Evaluate(knn, split, users, fit.Elapsed.TotalSeconds));
+            fit.Restart();
+            var als = ImplicitAls.Train(split.Train, options.Als, (i, _) => progress?.Report($"evaluation ALS iteration {i}/{options.Als.Iterations}"), cancellationToken: cancellationToken);
+            ItemContentTower.FillColdItems(dataset, split.Train, als.ItemFactors, als.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out _);
+            results.Add(Evaluation.Evaluate(Recommenders.Als(als), split, users, fit.Elapsed.TotalSeconds, [10, 20, 100, 500]));
+            Lap("evaluation");
+        }
+
+        var matrix = Splits.Full(dataset);
+        var model = ImplicitAls.Train(matrix, options.Als, (i, _) => progress?.Report($"ALS iteration {i}/{options.Als.Iterations}"), cancellationToken: cancellationToken);
+        Lap("als");
+        var filled = ItemContentTower.FillColdItems(dataset, matrix, model.ItemFactors, model.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out var tower);
+        Lap("cold_start");
+
+        var version = options.Version ?? DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var root = Path.GetFullPath(options.ModelsDirectory);
+        var final = Path.Combine(root, version);
+        if (Directory.Exists(final)) throw new IOException($"{final} already exists; choose another version.");
+        var staging = Path.Combine(root, $".{version}.partial");
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+
+        await VectorFile.WriteAsync(Path.Combine(staging, ItemVectorsFile), model.ItemFactors, model.Items, model.Factors, cancellationToken);
+        await VectorFile.WriteAsync(Path.Combine(staging, UserVectorsFile), model.UserFactors, model.Users, model.Factors, cancellationToken);
+        await File.WriteAllLinesAsync(Path.Combine(staging, ItemIdsFile), dataset.ItemIds, cancellationToken);
+        await File.WriteAllLinesAsync(Path.Combine(staging, UserIdsFile), dataset.UserIds, cancellationToken);
+        await File.WriteAllLinesAsync(Path.Combine(staging, UserItemsFile),
+            Enumerable.Range(0, matrix.Rows).Select(u => string.Join(' ', matrix.RowIndices(u).ToArray())), cancellationToken);
+        Lap("write");
+        seconds["total"] = Math.Round(total.Elapsed.TotalSeconds, 2);
+
+        var window = dataset.Window;
+        var report = new Report(
+            version, DateTimeOffset.UtcNow, dataset.Name, dataset.UserCount, dataset.ItemCount, dataset.Events.Length, matrix.NonZeros,
+            window?.From, window?.To, options.Als, options.Holdout, split?.Description, results.Select(r => new ReportMetrics(r.Method, r.Users, r.Values, r.FitSeconds)).ToList(),
+            filled, tower?.FeatureCount, seconds, Environment.ProcessorCount,
+            new Dictionary<string, string>
+            {
+                ["item_vectors"] = ItemVectorsFile, ["item_ids"] = ItemIdsFile, ["user_vectors"] = UserVectorsFile, ["user_ids"] = UserIdsFile, ["user_items"] = UserItemsFile,
+            });
+        await File.WriteAllTextAsync(Path.Combine(staging, ReportJsonFile), JsonSerializer.Serialize(report, Json), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(staging, ReportMarkdownFile), Markdown(report, results), cancellationToken);
+
+        Directory.Move(staging, final);
+        var current = Path.Combine(root, CurrentFile);
+        await File.WriteAllTextAsync(current + ".tmp", version + "\n", cancellationToken);
+        File.Move(current + ".tmp", current, overwrite: true);
+        progress?.Report($"wrote {final}; {current} -> {version}");
+        return new TrainingRun(version, final, results, seconds, filled);
+    }
+
+    /// <summary>The version folder a path names: a version folder itself, or a models root whose <c>current</c> names one.</summary>
+    public static string ResolveVersionDirectory(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (File.Exists(Path.Combine(path, ItemVectorsFile))) return Path.GetFullPath(path);
+        var current = Path.Combine(path, CurrentFile);
+        if (File.Exists(current))
+        {
+            var version = File.ReadAllText(current).Trim();
+            var folder = Path.Combine(path, version);
+            if (File.Exists(Path.Combine(folder, ItemVectorsFile))) return Path.GetFullPath(folder);
+            throw new DirectoryNotFoundException($"{current} names version '{version}', but {folder} holds no {ItemVectorsFile}.");
+        }
+        throw new DirectoryNotFoundException($"{path}: neither a model version folder ({ItemVectorsFile}) nor a models root ({CurrentFile}). Run `train` first.");
+    }
+
+    private sealed record ReportMetrics(string Method, int Users, IReadOnlyDictionary<string, double> Metrics, double FitSeconds);
+
+    private sealed record Report(
+        string Version, DateTimeOffset CreatedAt, string Dataset, int Users, int Items, int Events, int TrainingPairs,
+        DateTimeOffset? DataFrom, DateTimeOffset? DataTo, AlsOptions Als, double Holdout, string? Split, IReadOnlyList<ReportMetrics> Evaluation,
+        int ColdItemsFilled, int? ContentFeatures, IReadOnlyDictionary<string, double> Seconds, int Processors, IReadOnlyDictionary<string, string> Files);
+
+    private static string Markdown(Report r, IReadOnlyList<EvaluationResult> results)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(inv, $"# Model {r.Version}").AppendLine();
+        sb.AppendLine(inv, $"- data: {r.Dataset}: {r.Users:N0} users, {r.Items:N0} items, {r.Events:N0} events, {r.TrainingPairs:N0} positive (user, item) pairs");
+        sb.AppendLine(inv, $"- window: {r.DataFrom:u} to {r.DataTo:u}");
+        sb.AppendLine(inv, $"- ALS: {r.Als.Factors} factors, alpha {r.Als.Alpha}, regularisation {r.Als.Regularization}, {r.Als.Iterations} iterations, seed {r.Als.Seed}");
+        sb.AppendLine(inv, $"- cold-start tower: {(r.ContentFeatures is { } f ? $"{f} content features, {r.ColdItemsFilled:N0} item vectors filled" : "no item content")}");
+        sb.AppendLine(inv, $"- times (s, {r.Processors} processors): {string.Join(", ", r.Seconds.Select(kv => $"{kv.Key} {kv.Value.ToString("0.0", inv)}"))}");
+        if (results.Count > 0)
+        {
+            sb.AppendLine().AppendLine(inv, $"## Evaluation ({r.Split}, {results[0].Users:N0} users)").AppendLine();
+            sb.Append(Evaluation.Table(results));
+        }
+        return sb.ToString();
+    }
+}

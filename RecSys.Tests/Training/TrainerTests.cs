@@ -1,0 +1,75 @@
+using RecSys.Training;
+
+namespace RecSys.Tests.Training;
+
+public class TrainerTests
+{
+    private static readonly TrainingOptions Options = new()
+    {
+        Als = new AlsOptions { Factors = 8, Iterations = 3 },
+        EvaluationUsers = 100,
+        Version = "v-test",
+    };
+
+    [Fact]
+    public async Task A_run_writes_a_version_folder_points_current_at_it_and_recommends_from_it()
+    {
+        using var dir = new TempDirectory();
+        var dataset = DatasetReaders.FromDemoWorld(TestWorld.Small);
+        var run = await Trainer.RunAsync(dataset, Options with { ModelsDirectory = dir.Path }, null, CancellationToken.None);
+
+        Assert.Equal(Path.Combine(dir.Path, "v-test"), run.Directory);
+        Assert.Equal("v-test", File.ReadAllText(Path.Combine(dir.Path, Trainer.CurrentFile)).Trim());
+        foreach (var file in new[] { Trainer.ItemVectorsFile, Trainer.ItemIdsFile, Trainer.UserVectorsFile, Trainer.UserIdsFile, Trainer.UserItemsFile, Trainer.ReportJsonFile, Trainer.ReportMarkdownFile })
+        {
+            Assert.True(File.Exists(Path.Combine(run.Directory, file)), file);
+        }
+        Assert.Equal(["MostPop", "ItemKNN (cosine)", "ALS (8 factors)"], run.Evaluation.Select(r => r.Method));
+        Assert.Contains("recall@20", File.ReadAllText(Path.Combine(run.Directory, Trainer.ReportMarkdownFile)), StringComparison.Ordinal);
+
+        var model = TrainedModel.Load(dir.Path);
+        Assert.Equal(dataset.ItemCount, model.ItemIds.Count);
+        Assert.Equal(8, model.Dimensions);
+        // A user's list holds k distinct items, none of which they already interacted with.
+        var known = Splits.Full(dataset);
+        for (var u = 0; u < dataset.UserCount; u += 37)
+        {
+            var list = model.Recommend(dataset.UserIds[u], 20);
+            Assert.Equal(20, list.Length);
+            Assert.Equal(20, list.Distinct().Count());
+            Assert.DoesNotContain(list, i => known.RowIndices(u).Contains(i));
+        }
+        Assert.Equal(20, model.Recommend("nobody", 20).Length); // popular items for an unknown user
+
+        // The same version again is refused, and the folder is untouched.
+        await Assert.ThrowsAsync<IOException>(() => Trainer.RunAsync(dataset, Options with { ModelsDirectory = dir.Path }, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_corrupt_vector_file_is_refused_with_its_path()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "v.bin");
+        await VectorFile.WriteAsync(path, [1f, 2f, 3f, 4f, 5f, 6f], 2, 3, CancellationToken.None);
+        var (data, count, dims) = VectorFile.Read(path);
+        Assert.Equal((2, 3), (count, dims));
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], data);
+
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^4]);
+        var truncated = Assert.Throws<InvalidDataException>(() => VectorFile.Read(path));
+        Assert.Contains(path, truncated.Message, StringComparison.Ordinal);
+
+        BitConverter.GetBytes(float.NaN).CopyTo(bytes, 12);
+        File.WriteAllBytes(path, bytes);
+        Assert.Throws<InvalidDataException>(() => VectorFile.Read(path));
+    }
+
+    [Fact]
+    public void Loading_a_folder_without_a_model_says_what_is_missing()
+    {
+        using var dir = new TempDirectory();
+        var ex = Assert.Throws<DirectoryNotFoundException>(() => TrainedModel.Load(dir.Path));
+        Assert.Contains("Run `train` first", ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -21,8 +21,12 @@ public static class DatasetReaders
     {
         ArgumentNullException.ThrowIfNull(world);
         var items = world.Items.Select(i => new ItemMetadata(i.Title, i.Category, world.Users[i.AuthorIndex].Id, i.Language, i.Region,
-            i.CreatedAt.ToUnixTimeSeconds(), i.Title.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !w.StartsWith('#')).Select(w => w.ToLowerInvariant()).ToArray())).ToArray();
-        var users = world.Users.Select(u => new UserMetadata(u.Age, u.Region, u.Language)).ToArray();
+            i.CreatedAt.ToUnixTimeSeconds(), i.Title.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !w.StartsWith('#')).Select(w => w.ToLowerInvariant()).ToArray())
+        {
+            Engagement = i.EngagementScore,
+            Nsfw = i.IsNsfw,
+        }).ToArray();
+        var users = world.Users.Select(u => new UserMetadata(u.Age, u.Region, u.Language) { AvgDwellSeconds = u.AvgDwellSeconds }).ToArray();
         return new InteractionDataset(world.Version, world.Users.Select(u => u.Id).ToArray(), world.Items.Select(i => i.Id).ToArray(),
             world.Interactions, items, users);
     }

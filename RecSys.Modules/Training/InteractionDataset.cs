@@ -13,12 +13,20 @@ public sealed record ItemMetadata(
     IReadOnlyList<string> Tags)
 {
     public static ItemMetadata Unknown { get; } = new(null, null, null, null, null, null, []);
+
+    /// <summary>The catalog's engagement score in [0, 1] when the source has one (a ranking feature).</summary>
+    public float? Engagement { get; init; }
+
+    public bool Nsfw { get; init; }
 }
 
 /// <summary>What the source knows about a user (null: unknown).</summary>
 public sealed record UserMetadata(int? Age, string? Region, string? Language)
 {
     public static UserMetadata Unknown { get; } = new(null, null, null);
+
+    /// <summary>The user's average dwell in seconds when the source has it (a ranking feature).</summary>
+    public float? AvgDwellSeconds { get; init; }
 }
 
 /// <summary>

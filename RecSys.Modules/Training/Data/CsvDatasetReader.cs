@@ -70,6 +70,8 @@ internal static class CsvDatasetReader
         var region = Column("region");
         var created = Column("created_at");
         var tags = Column("tags", "genres");
+        var engagement = Column("engagement");
+        var nsfw = Column("nsfw");
         while (file.Next(fields))
         {
             if (fields.Count < header.Count) throw file.Error($"{fields.Count} fields where the header has {header.Count}.");
@@ -80,7 +82,11 @@ internal static class CsvDatasetReader
                 ? tg.Split(['|', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : [];
             builder.SetItem(itemId, new ItemMetadata(DelimitedFile.Optional(fields, title), DelimitedFile.Optional(fields, category),
-                DelimitedFile.Optional(fields, author), DelimitedFile.Optional(fields, language), DelimitedFile.Optional(fields, region), createdAt, tagList));
+                DelimitedFile.Optional(fields, author), DelimitedFile.Optional(fields, language), DelimitedFile.Optional(fields, region), createdAt, tagList)
+            {
+                Engagement = DelimitedFile.Optional(fields, engagement) is { } e ? file.ParseFloat(e, "engagement") : null,
+                Nsfw = DelimitedFile.Optional(fields, nsfw) is "1" or "true",
+            });
         }
     }
 

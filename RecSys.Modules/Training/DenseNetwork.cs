@@ -1,0 +1,72 @@
+using System.Numerics.Tensors;
+
+namespace RecSys.Training;
+
+/// <summary>
+/// A trained ranker as plain arrays, ready for export: inputs are standardised ((x - mean) / scale), then each layer
+/// computes W x + b (W row-major, outputs x inputs), ReLU between layers, and a sigmoid on the single output.
+/// With no hidden layer this is logistic regression (the pre-ranker); with hidden layers an MLP (the main ranker).
+/// </summary>
+public sealed class DenseNetwork
+{
+    public DenseNetwork(IReadOnlyList<string> features, float[] inputMean, float[] inputScale, float[][] weights, float[][] biases)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(inputMean);
+        ArgumentNullException.ThrowIfNull(inputScale);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(biases);
+        if (weights.Length == 0 || weights.Length != biases.Length) throw new ArgumentException("One weight matrix and one bias vector per layer.", nameof(weights));
+        if (inputMean.Length != features.Count || inputScale.Length != features.Count) throw new ArgumentException("One mean and one scale per feature.", nameof(inputMean));
+        var inputs = features.Count;
+        for (var l = 0; l < weights.Length; l++)
+        {
+            var outputs = biases[l].Length;
+            if (weights[l].Length != outputs * inputs) throw new ArgumentException($"Layer {l}: {weights[l].Length} weights for {outputs} x {inputs}.", nameof(weights));
+            inputs = outputs;
+        }
+        if (inputs != 1) throw new ArgumentException("The last layer must have one output.", nameof(weights));
+        Features = features;
+        InputMean = inputMean;
+        InputScale = inputScale;
+        Weights = weights;
+        Biases = biases;
+    }
+
+    /// <summary>Feature names, in input order (a subset of the <c>FeatureSchema</c>).</summary>
+    public IReadOnlyList<string> Features { get; }
+    public float[] InputMean { get; }
+    public float[] InputScale { get; }
+
+    /// <summary>Per layer, outputs x inputs, row-major.</summary>
+    public float[][] Weights { get; }
+    public float[][] Biases { get; }
+
+    public int Layers => Weights.Length;
+
+    /// <summary>Units per layer, input first: [inputs, hidden..., 1].</summary>
+    public int[] Sizes => [Features.Count, .. Biases.Select(b => b.Length)];
+
+    /// <summary>The click probability of one row (in <see cref="Features"/> order).</summary>
+    public float Predict(ReadOnlySpan<float> row)
+    {
+        var sizes = Sizes;
+        var widest = sizes.Max();
+        Span<float> a = widest <= 256 ? stackalloc float[widest] : new float[widest];
+        Span<float> b = widest <= 256 ? stackalloc float[widest] : new float[widest];
+        for (var i = 0; i < sizes[0]; i++) a[i] = (row[i] - InputMean[i]) / InputScale[i];
+        var current = a[..sizes[0]];
+        for (var l = 0; l < Layers; l++)
+        {
+            var outputs = sizes[l + 1];
+            var next = (l % 2 == 0 ? b : a)[..outputs];
+            for (var o = 0; o < outputs; o++)
+            {
+                var z = TensorPrimitives.Dot(Weights[l].AsSpan(o * current.Length, current.Length), current) + Biases[l][o];
+                next[o] = l == Layers - 1 ? z : MathF.Max(0, z);
+            }
+            current = next;
+        }
+        return 1f / (1f + MathF.Exp(-current[0]));
+    }
+}

@@ -39,10 +39,22 @@ public sealed record TrainingOptions
     public string? Version { get; init; }
 
     public int Seed { get; init; } = 42;
+
+    /// <summary>Train the pre-ranker and the ranker on point-in-time rows of the latest part of the log.</summary>
+    public bool Rankers { get; init; } = true;
+
+    /// <summary>Ranking rows come from events after this quantile of event time; retrieval for their features is trained on the events before it.</summary>
+    [Range(0.05, 0.95)]
+    public double RankingWindowStart { get; init; } = 0.8;
+
+    public RankingDataOptions RankingData { get; init; } = new();
+
+    public RankerTrainingOptions RankerTraining { get; init; } = new();
 }
 
 /// <summary>The outcome of a run: where it wrote and what it measured.</summary>
-public sealed record TrainingRun(string Version, string Directory, IReadOnlyList<EvaluationResult> Evaluation, IReadOnlyDictionary<string, double> Seconds, int ColdItemsFilled);
+public sealed record TrainingRun(string Version, string Directory, IReadOnlyList<EvaluationResult> Evaluation, IReadOnlyDictionary<string, double> Seconds, int ColdItemsFilled,
+    IReadOnlyList<TrainedRanker> Rankers);
 
 /// <summary>
 /// A training run: evaluation on a temporal split (ALS, MostPop, ItemKNN), then the final ALS on all data, the cold-start
@@ -61,6 +73,7 @@ public static class Trainer
     public const string ReportJsonFile = "report.json";
     public const string ReportMarkdownFile = "report.md";
     public const string CurrentFile = "current";
+    public const string RankersFile = "rankers.json";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -106,6 +119,27 @@ public static class Trainer
         var filled = ItemContentTower.FillColdItems(dataset, matrix, model.ItemFactors, model.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out var tower);
         Lap("cold_start");
 
+        var rankers = new List<TrainedRanker>();
+        RankingRows? rows = null;
+        if (options.Rankers)
+        {
+            // Retrieval for the rows' ann feature is trained only on events before the rows' window: no future in it.
+            var from = Splits.QuantileTime(dataset, options.RankingWindowStart);
+            var before = new InteractionDataset(dataset.Name, dataset.UserIds, dataset.ItemIds, dataset.Events.Where(e => e.UnixSeconds < from).ToArray(), dataset.Items, dataset.Users);
+            var retrieval = ImplicitAls.Train(Splits.Full(before), options.Als, cancellationToken: cancellationToken);
+            rows = RankingData.Build(dataset, retrieval, options.RankingData with { FromUnixSeconds = from, Seed = options.Seed });
+            progress?.Report($"ranking rows: {rows.Count:N0} ({(rows.FromImpressions ? "logged impressions" : "positives + retrieved negatives")}), {rows.Click.Average():P1} positive");
+            Lap("ranking_rows");
+            if (rows.Count >= 100 && rows.Click.Any(c => c > 0) && rows.Click.Any(c => c == 0))
+            {
+                rankers.Add(RankerTraining.TrainPreRanker(rows, options.RankerTraining with { Seed = options.Seed }));
+                Lap("preranker");
+                rankers.Add(RankerTraining.TrainRanker(rows, null, options.RankerTraining with { Seed = options.Seed }));
+                Lap("ranker");
+                foreach (var r in rankers) progress?.Report($"{r.Name}: validation AUC {r.ValidationAuc:0.000}, log loss {r.ValidationLogLoss:0.0000}, best epoch {r.BestEpoch}/{r.Epochs}");
+            }
+        }
+
         var version = options.Version ?? DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var root = Path.GetFullPath(options.ModelsDirectory);
         var final = Path.Combine(root, version);
@@ -120,6 +154,21 @@ public static class Trainer
         await File.WriteAllLinesAsync(Path.Combine(staging, UserIdsFile), dataset.UserIds, cancellationToken);
         await File.WriteAllLinesAsync(Path.Combine(staging, UserItemsFile),
             Enumerable.Range(0, matrix.Rows).Select(u => string.Join(' ', matrix.RowIndices(u).ToArray())), cancellationToken);
+        if (rankers.Count > 0)
+        {
+            // TEMPORARY: plain weight arrays until the ranking issue's ONNX writer exports them as preranker.onnx / ranker.onnx.
+            var exported = rankers.Select(r => new
+            {
+                name = r.Name,
+                features = r.Network.Features,
+                input_mean = r.Network.InputMean,
+                input_scale = r.Network.InputScale,
+                weights = r.Network.Weights,
+                biases = r.Network.Biases,
+                activation = "relu between layers, sigmoid on the output",
+            });
+            await File.WriteAllTextAsync(Path.Combine(staging, RankersFile), JsonSerializer.Serialize(exported, Json), cancellationToken);
+        }
         Lap("write");
         seconds["total"] = Math.Round(total.Elapsed.TotalSeconds, 2);
 
@@ -127,11 +176,15 @@ public static class Trainer
         var report = new Report(
             version, DateTimeOffset.UtcNow, dataset.Name, dataset.UserCount, dataset.ItemCount, dataset.Events.Length, matrix.NonZeros,
             window?.From, window?.To, options.Als, options.Holdout, split?.Description, results.Select(r => new ReportMetrics(r.Method, r.Users, r.Values, r.FitSeconds)).ToList(),
-            filled, tower?.FeatureCount, seconds, Environment.ProcessorCount,
+            filled, tower?.FeatureCount,
+            rankers.Select(r => new ReportRanker(r.Name, r.Network.Sizes, r.ValidationAuc, r.ValidationLogLoss, r.BestEpoch, r.Epochs, r.TrainRows, r.ValidationRows)).ToList(),
+            rows is null ? null : new ReportRows(rows.Count, rows.FromImpressions, rows.Click.Average(), DateTimeOffset.FromUnixTimeSeconds(rows.Times.FirstOrDefault()), DateTimeOffset.FromUnixTimeSeconds(rows.Times.LastOrDefault())),
+            seconds, Environment.ProcessorCount,
             new Dictionary<string, string>
             {
                 ["item_vectors"] = ItemVectorsFile, ["item_ids"] = ItemIdsFile, ["user_vectors"] = UserVectorsFile, ["user_ids"] = UserIdsFile, ["user_items"] = UserItemsFile,
-            });
+                ["rankers"] = RankersFile,
+            }, rows?.Schema.Names.ToList() ?? []);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportJsonFile), JsonSerializer.Serialize(report, Json), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportMarkdownFile), Markdown(report, results), cancellationToken);
 
@@ -140,7 +193,7 @@ public static class Trainer
         await File.WriteAllTextAsync(current + ".tmp", version + "\n", cancellationToken);
         File.Move(current + ".tmp", current, overwrite: true);
         progress?.Report($"wrote {final}; {current} -> {version}");
-        return new TrainingRun(version, final, results, seconds, filled);
+        return new TrainingRun(version, final, results, seconds, filled, rankers);
     }
 
     /// <summary>The version folder a path names: a version folder itself, or a models root whose <c>current</c> names one.</summary>
@@ -164,7 +217,12 @@ public static class Trainer
     private sealed record Report(
         string Version, DateTimeOffset CreatedAt, string Dataset, int Users, int Items, int Events, int TrainingPairs,
         DateTimeOffset? DataFrom, DateTimeOffset? DataTo, AlsOptions Als, double Holdout, string? Split, IReadOnlyList<ReportMetrics> Evaluation,
-        int ColdItemsFilled, int? ContentFeatures, IReadOnlyDictionary<string, double> Seconds, int Processors, IReadOnlyDictionary<string, string> Files);
+        int ColdItemsFilled, int? ContentFeatures, IReadOnlyList<ReportRanker> Rankers, ReportRows? RankingRows, IReadOnlyDictionary<string, double> Seconds, int Processors,
+        IReadOnlyDictionary<string, string> Files, IReadOnlyList<string> FeatureSchema);
+
+    private sealed record ReportRanker(string Name, int[] Layers, double ValidationAuc, double ValidationLogLoss, int BestEpoch, int Epochs, int TrainRows, int ValidationRows);
+
+    private sealed record ReportRows(int Count, bool FromImpressions, double PositiveRate, DateTimeOffset From, DateTimeOffset To);
 
     private static string Markdown(Report r, IReadOnlyList<EvaluationResult> results)
     {
@@ -176,6 +234,16 @@ public static class Trainer
         sb.AppendLine(inv, $"- ALS: {r.Als.Factors} factors, alpha {r.Als.Alpha}, regularisation {r.Als.Regularization}, {r.Als.Iterations} iterations, seed {r.Als.Seed}");
         sb.AppendLine(inv, $"- cold-start tower: {(r.ContentFeatures is { } f ? $"{f} content features, {r.ColdItemsFilled:N0} item vectors filled" : "no item content")}");
         sb.AppendLine(inv, $"- times (s, {r.Processors} processors): {string.Join(", ", r.Seconds.Select(kv => $"{kv.Key} {kv.Value.ToString("0.0", inv)}"))}");
+        if (r.RankingRows is { } rows)
+        {
+            sb.AppendLine(inv, $"- ranking rows: {rows.Count:N0} {(rows.FromImpressions ? "logged impressions" : "positives with negatives from retrieval")} from {rows.From:u} to {rows.To:u}, {rows.PositiveRate:P1} positive");
+        }
+        if (r.Rankers.Count > 0)
+        {
+            sb.AppendLine().AppendLine("## Rankers (validation: the latest 20% of the ranking rows)").AppendLine();
+            sb.AppendLine("| model | layers | AUC | log loss | best epoch |").AppendLine("|---|---|---|---|---|");
+            foreach (var k in r.Rankers) sb.AppendLine(inv, $"| {k.Name} | {string.Join('-', k.Layers)} | {k.ValidationAuc:0.000} | {k.ValidationLogLoss:0.0000} | {k.BestEpoch}/{k.Epochs} |");
+        }
         if (results.Count > 0)
         {
             sb.AppendLine().AppendLine(inv, $"## Evaluation ({r.Split}, {results[0].Users:N0} users)").AppendLine();

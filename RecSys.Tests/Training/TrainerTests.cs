@@ -26,6 +26,10 @@ public class TrainerTests
         }
         Assert.Equal(["MostPop", "ItemKNN (cosine)", "ALS (8 factors)"], run.Evaluation.Select(r => r.Method));
         Assert.Contains("recall@20", File.ReadAllText(Path.Combine(run.Directory, Trainer.ReportMarkdownFile)), StringComparison.Ordinal);
+        // The demo log has impressions: both rankers are trained on them and their weights written.
+        Assert.Equal(2, run.Rankers.Count);
+        Assert.All(run.Rankers, r => Assert.InRange(r.ValidationAuc, 0.5, 1.0));
+        Assert.True(File.Exists(Path.Combine(run.Directory, Trainer.RankersFile)));
 
         var model = TrainedModel.Load(dir.Path);
         Assert.Equal(dataset.ItemCount, model.ItemIds.Count);

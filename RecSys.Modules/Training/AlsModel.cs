@@ -37,6 +37,7 @@ public sealed record AlsOptions
 public sealed class AlsModel
 {
     private readonly Lazy<double[]> _gram;
+    private readonly Lazy<double[]?> _inverse;
 
     public AlsModel(AlsOptions options, int users, int items, float[] userFactors, float[] itemFactors)
     {
@@ -51,6 +52,7 @@ public sealed class AlsModel
         UserFactors = userFactors;
         ItemFactors = itemFactors;
         _gram = new Lazy<double[]>(() => AlsSolver.Gram(itemFactors, items, options.Factors, options.MaxThreads));
+        _inverse = new Lazy<double[]?>(() => AlsSolver.BaseInverse(_gram.Value, options.Regularization, options.Factors));
     }
 
     public AlsOptions Options { get; }
@@ -85,7 +87,7 @@ public sealed class AlsModel
             destination.Clear();
             return false;
         }
-        AlsSolver.SolveRow(_gram.Value, ItemFactors, Items, Factors, items, strengths, Options.Alpha, Options.Regularization, workspace, destination);
+        AlsSolver.SolveRow(_gram.Value, _inverse.Value, ItemFactors, Items, Factors, items, strengths, Options.Alpha, Options.Regularization, workspace, destination);
         return true;
     }
 

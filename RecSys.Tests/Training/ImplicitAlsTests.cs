@@ -161,6 +161,27 @@ public class AlsSolverTests
     }
 
     [Fact]
+    public void The_Woodbury_path_for_sparse_rows_gives_the_Cholesky_paths_solution()
+    {
+        const int k = 16;
+        var rng = new Random(8);
+        var items = new float[40 * k];
+        for (var i = 0; i < items.Length; i++) items[i] = (float)(rng.NextDouble() - 0.5);
+        var gram = RecSys.Training.Als.AlsSolver.Gram(items, 40, k, 1);
+        var inverse = RecSys.Training.Als.AlsSolver.BaseInverse(gram, 0.3, k);
+        Assert.NotNull(inverse);
+        int[] columns = [3, 17, 17, 39, 5];
+        float[] strengths = [1f, 2f, 0.5f, 4f, 1f];
+        var viaCholesky = new float[k];
+        var viaWoodbury = new float[k];
+        var w = new RecSys.Training.Als.AlsSolver.Workspace(k);
+        RecSys.Training.Als.AlsSolver.SolveRow(gram, null, items, 40, k, columns, strengths, 3.0, 0.3, w, viaCholesky);
+        RecSys.Training.Als.AlsSolver.SolveRow(gram, inverse, items, 40, k, columns, strengths, 3.0, 0.3, w, viaWoodbury);
+        for (var d = 0; d < k; d++) Assert.Equal(viaCholesky[d], viaWoodbury[d], 4);
+        Assert.Contains(viaCholesky, v => MathF.Abs(v) > 1e-3f);
+    }
+
+    [Fact]
     public void Without_regularisation_a_singular_row_falls_back_to_a_least_squares_solve()
     {
         // λ = 0 and two identical one-hot item vectors: the user system is singular; the result must still be finite.

@@ -21,6 +21,32 @@ internal static class AlsSolver
         public double[] B { get; } = new double[k];
         public double[] X { get; } = new double[k];
         public double[] Y { get; } = new double[k];
+
+        /// <summary>Woodbury scratch: B⁻¹ y_j for up to k/2 observed columns, and the small system over them.</summary>
+        public double[] W { get; } = new double[Math.Max(1, k / 2) * k];
+        public double[] Small { get; } = new double[Math.Max(1, k / 2) * Math.Max(1, k / 2)];
+        public double[] SmallB { get; } = new double[Math.Max(1, k / 2)];
+        public double[] SmallX { get; } = new double[Math.Max(1, k / 2)];
+        public double[] C { get; } = new double[Math.Max(1, k / 2)];
+    }
+
+    /// <summary>(G + λI)⁻¹, row-major, or null when G + λI is not positive definite (then every row takes the Cholesky path).</summary>
+    public static double[]? BaseInverse(double[] gram, double lambda, int k)
+    {
+        var inverse = new double[k * k];
+        var a = new double[k * k];
+        var e = new double[k];
+        var x = new double[k];
+        for (var col = 0; col < k; col++)
+        {
+            gram.AsSpan(0, k * k).CopyTo(a);
+            for (var d = 0; d < k; d++) a[(d * k) + d] += lambda;
+            Array.Clear(e);
+            e[col] = 1;
+            if (!CholeskySolve(a, e, x, k)) return null;
+            for (var d = 0; d < k; d++) inverse[(d * k) + col] = x[d];
+        }
+        return inverse;
     }
 
     private const int GramChunks = 16;
@@ -56,13 +82,17 @@ internal static class AlsSolver
     /// Solves (G + λI + Σ (c_j - 1) y_j y_jᵀ) x = Σ c_j y_j over the given columns j with strengths s_j, c_j = 1 + α s_j;
     /// each occurrence of a column counts separately. Columns outside <paramref name="otherRows"/> are skipped.
     /// </summary>
-    public static void SolveRow(double[] gram, float[] other, int otherRows, int k, ReadOnlySpan<int> columns, ReadOnlySpan<float> strengths,
+    public static void SolveRow(double[] gram, double[]? baseInverse, float[] other, int otherRows, int k, ReadOnlySpan<int> columns, ReadOnlySpan<float> strengths,
         double alpha, double lambda, Workspace w, Span<float> destination)
     {
         if (columns.Length == 0)
         {
             // Nothing observed: the right-hand side is zero, and so is the solution.
             destination.Clear();
+            return;
+        }
+        if (baseInverse is not null && columns.Length <= k / 2 && alpha > 0 && SolveWoodbury(baseInverse, other, otherRows, k, columns, strengths, alpha, w, destination))
+        {
             return;
         }
         var a = w.A.AsSpan(0, k * k);
@@ -95,6 +125,59 @@ internal static class AlsSolver
             SolveWithMathNet(gram, other, otherRows, k, columns, strengths, alpha, lambda, w);
         }
         for (var d = 0; d < k; d++) destination[d] = (float)w.X[d];
+    }
+
+    /// <summary>
+    /// The same solve for a row with few observations n (n ≤ k/2), in O(n k² + n³) instead of O(k³): with B = G + λI,
+    /// U the observed vectors and S = diag(c - 1), (B + U S Uᵀ)⁻¹ b = t - W (S⁻¹ + Uᵀ W)⁻¹ Uᵀ t, where W = B⁻¹ U and
+    /// t = B⁻¹ b = W c (Woodbury identity). Returns false (the caller then takes the Cholesky path) if a strength is not positive.
+    /// </summary>
+    private static bool SolveWoodbury(double[] baseInverse, float[] other, int otherRows, int k, ReadOnlySpan<int> columns, ReadOnlySpan<float> strengths,
+        double alpha, Workspace w, Span<float> destination)
+    {
+        var n = 0;
+        var y = w.Y.AsSpan(0, k);
+        var t = w.X.AsSpan(0, k);
+        t.Clear();
+        for (var m = 0; m < columns.Length; m++)
+        {
+            var j = columns[m];
+            if ((uint)j >= (uint)otherRows) continue;
+            var s = alpha * strengths[m];
+            if (!(s > 0)) return false;
+            var row = other.AsSpan(j * k, k);
+            for (var d = 0; d < k; d++) y[d] = row[d];
+            var wm = w.W.AsSpan(n * k, k);
+            for (var d = 0; d < k; d++) wm[d] = TensorPrimitives.Dot<double>(baseInverse.AsSpan(d * k, k), y);
+            w.C[n] = s;
+            TensorPrimitives.MultiplyAdd(wm, 1 + s, t, t);
+            n++;
+        }
+        if (n == 0)
+        {
+            destination.Clear();
+            return true;
+        }
+        // Small system: (S⁻¹ + Uᵀ W) z = Uᵀ t; Uᵀ W is symmetric since W = B⁻¹ U.
+        var small = w.Small.AsSpan(0, n * n);
+        var rhs = w.SmallB.AsSpan(0, n);
+        var m2 = 0;
+        for (var p = 0; p < columns.Length; p++)
+        {
+            var j = columns[p];
+            if ((uint)j >= (uint)otherRows) continue;
+            var row = other.AsSpan(j * k, k);
+            for (var d = 0; d < k; d++) y[d] = row[d];
+            for (var q = 0; q < n; q++) small[(m2 * n) + q] = TensorPrimitives.Dot<double>(y, w.W.AsSpan(q * k, k));
+            small[(m2 * n) + m2] += 1 / w.C[m2];
+            rhs[m2] = TensorPrimitives.Dot<double>(y, t);
+            m2++;
+        }
+        var z = w.SmallX.AsSpan(0, n);
+        if (!CholeskySolve(small, rhs, z, n)) return false;
+        for (var q = 0; q < n; q++) TensorPrimitives.MultiplyAdd(w.W.AsSpan(q * k, k), -z[q], t, t);
+        for (var d = 0; d < k; d++) destination[d] = (float)t[d];
+        return true;
     }
 
     /// <summary>
@@ -174,11 +257,12 @@ internal static class AlsSolver
     {
         var k = o.Factors;
         var gram = Gram(fixedSide, fixedCount, k, o.MaxThreads);
+        var inverse = BaseInverse(gram, o.Regularization, k);
         var options = Threads(o.MaxThreads);
         options.CancellationToken = cancellationToken;
         Parallel.For(0, rows.Rows, options, () => new Workspace(k), (r, _, w) =>
         {
-            SolveRow(gram, fixedSide, fixedCount, k, rows.RowIndices(r), rows.RowValues(r), o.Alpha, o.Regularization, w, target.AsSpan(r * k, k));
+            SolveRow(gram, inverse, fixedSide, fixedCount, k, rows.RowIndices(r), rows.RowValues(r), o.Alpha, o.Regularization, w, target.AsSpan(r * k, k));
             return w;
         }, _ => { });
     }

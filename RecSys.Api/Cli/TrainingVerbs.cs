@@ -24,6 +24,9 @@ internal static class TrainingVerbs
             foreach (var o in new Option[] { Interactions, Items, Users, MovieLens, DemoItems, DemoUsers, DemoSeed }) command.Options.Add(o);
         }
 
+        /// <summary>The demo world the last <see cref="Load"/> generated (null when the input was a file).</summary>
+        public DemoWorld? World { get; private set; }
+
         public InteractionDataset Load(ParseResult result)
         {
             var watch = Stopwatch.StartNew();
@@ -40,7 +43,8 @@ internal static class TrainingVerbs
             {
                 var options = new DemoOptions { Items = result.GetValue(DemoItems), Users = result.GetValue(DemoUsers), Seed = result.GetValue(DemoSeed) };
                 Console.WriteLine($"no input given: generating the demo world ({options.Items:N0} items, {options.Users:N0} users, seed {options.Seed})");
-                dataset = DatasetReaders.FromDemoWorld(DemoWorldGenerator.Generate(options));
+                World = DemoWorldGenerator.Generate(options);
+                dataset = DatasetReaders.FromDemoWorld(World);
             }
             Console.WriteLine($"read {dataset.Name}: {dataset.UserCount:N0} users, {dataset.ItemCount:N0} items, {dataset.Events.Length:N0} events in {watch.Elapsed.TotalSeconds:0.0} s");
             return dataset;
@@ -137,7 +141,7 @@ internal static class TrainingVerbs
                 EvaluationUsers = result.GetValue(evalUsers),
                 Evaluate = !result.GetValue(noEvaluation),
             };
-            var run = await Trainer.RunAsync(dataset, options, new Progress<string>(Console.WriteLine), cancellationToken);
+            var run = await Trainer.RunAsync(dataset, options, new Progress<string>(Console.WriteLine), cancellationToken, input.World);
             if (run.Evaluation.Count > 0) Console.WriteLine(Evaluation.Table(run.Evaluation));
             Console.WriteLine($"trained {run.Version} in {watch.Elapsed.TotalSeconds:0.0} s (data included): {run.Directory}");
             return 0;

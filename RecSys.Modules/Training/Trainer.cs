@@ -54,7 +54,7 @@ public sealed record TrainingOptions
 
 /// <summary>The outcome of a run: where it wrote and what it measured.</summary>
 public sealed record TrainingRun(string Version, string Directory, IReadOnlyList<EvaluationResult> Evaluation, IReadOnlyDictionary<string, double> Seconds, int ColdItemsFilled,
-    IReadOnlyList<TrainedRanker> Rankers);
+    IReadOnlyList<TrainedRanker> Rankers, IReadOnlyList<GroundTruthResult> GroundTruth);
 
 /// <summary>
 /// A training run: evaluation on a temporal split (ALS, MostPop, ItemKNN), then the final ALS on all data, the cold-start
@@ -77,7 +77,9 @@ public static class Trainer
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    public static async Task<TrainingRun> RunAsync(InteractionDataset dataset, TrainingOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <param name="world">When the data is a demo world: also score the final models against its hidden preferences.</param>
+    public static async Task<TrainingRun> RunAsync(InteractionDataset dataset, TrainingOptions options, IProgress<string>? progress, CancellationToken cancellationToken,
+        RecSys.Demo.DemoWorld? world = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(options);
@@ -118,6 +120,19 @@ public static class Trainer
         Lap("als");
         var filled = ItemContentTower.FillColdItems(dataset, matrix, model.ItemFactors, model.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out var tower);
         Lap("cold_start");
+
+        var truth = new List<GroundTruthResult>();
+        if (world is not null)
+        {
+            var sample = Evaluation.EvaluatedUsers(new DataSplit("all", matrix, Enumerable.Range(0, matrix.Rows).Select(u => matrix.RowCount(u) > 0 ? new[] { 0 } : []).ToArray(), null),
+                Math.Min(1000, options.EvaluationUsers == 0 ? 1000 : options.EvaluationUsers), options.Seed);
+            foreach (var scorer in new[] { Recommenders.MostPopular(matrix), Recommenders.ItemKnn(matrix, options.Neighbours), Recommenders.Als(model) })
+            {
+                truth.Add(DemoGroundTruth.Evaluate(world, matrix, scorer, sample));
+            }
+            foreach (var t in truth) progress?.Report($"hidden preferences, {t.Method}: overlap@{t.K} {t.OverlapAtK:0.000}, normalised utility {t.NormalizedUtility:0.000} ({t.Users:N0} users)");
+            Lap("ground_truth");
+        }
 
         var rankers = new List<TrainedRanker>();
         RankingRows? rows = null;
@@ -179,7 +194,7 @@ public static class Trainer
             filled, tower?.FeatureCount,
             rankers.Select(r => new ReportRanker(r.Name, r.Network.Sizes, r.ValidationAuc, r.ValidationLogLoss, r.BestEpoch, r.Epochs, r.TrainRows, r.ValidationRows)).ToList(),
             rows is null ? null : new ReportRows(rows.Count, rows.FromImpressions, rows.Click.Average(), DateTimeOffset.FromUnixTimeSeconds(rows.Times.FirstOrDefault()), DateTimeOffset.FromUnixTimeSeconds(rows.Times.LastOrDefault())),
-            seconds, Environment.ProcessorCount,
+            truth, seconds, Environment.ProcessorCount,
             new Dictionary<string, string>
             {
                 ["item_vectors"] = ItemVectorsFile, ["item_ids"] = ItemIdsFile, ["user_vectors"] = UserVectorsFile, ["user_ids"] = UserIdsFile, ["user_items"] = UserItemsFile,
@@ -193,7 +208,7 @@ public static class Trainer
         await File.WriteAllTextAsync(current + ".tmp", version + "\n", cancellationToken);
         File.Move(current + ".tmp", current, overwrite: true);
         progress?.Report($"wrote {final}; {current} -> {version}");
-        return new TrainingRun(version, final, results, seconds, filled, rankers);
+        return new TrainingRun(version, final, results, seconds, filled, rankers, truth);
     }
 
     /// <summary>The version folder a path names: a version folder itself, or a models root whose <c>current</c> names one.</summary>
@@ -217,7 +232,7 @@ public static class Trainer
     private sealed record Report(
         string Version, DateTimeOffset CreatedAt, string Dataset, int Users, int Items, int Events, int TrainingPairs,
         DateTimeOffset? DataFrom, DateTimeOffset? DataTo, AlsOptions Als, double Holdout, string? Split, IReadOnlyList<ReportMetrics> Evaluation,
-        int ColdItemsFilled, int? ContentFeatures, IReadOnlyList<ReportRanker> Rankers, ReportRows? RankingRows, IReadOnlyDictionary<string, double> Seconds, int Processors,
+        int ColdItemsFilled, int? ContentFeatures, IReadOnlyList<ReportRanker> Rankers, ReportRows? RankingRows, IReadOnlyList<GroundTruthResult> HiddenPreferences, IReadOnlyDictionary<string, double> Seconds, int Processors,
         IReadOnlyDictionary<string, string> Files, IReadOnlyList<string> FeatureSchema);
 
     private sealed record ReportRanker(string Name, int[] Layers, double ValidationAuc, double ValidationLogLoss, int BestEpoch, int Epochs, int TrainRows, int ValidationRows);
@@ -237,6 +252,12 @@ public static class Trainer
         if (r.RankingRows is { } rows)
         {
             sb.AppendLine(inv, $"- ranking rows: {rows.Count:N0} {(rows.FromImpressions ? "logged impressions" : "positives with negatives from retrieval")} from {rows.From:u} to {rows.To:u}, {rows.PositiveRate:P1} positive");
+        }
+        if (r.HiddenPreferences.Count > 0)
+        {
+            sb.AppendLine().AppendLine(inv, $"## Against the demo world's hidden preferences ({r.HiddenPreferences[0].Users:N0} users, final models, known items excluded)").AppendLine();
+            sb.AppendLine("| method | overlap@20 with the true top 20 | normalised utility (0 random, 1 ideal) |").AppendLine("|---|---|---|");
+            foreach (var t in r.HiddenPreferences) sb.AppendLine(inv, $"| {t.Method} | {t.OverlapAtK:0.000} | {t.NormalizedUtility:0.000} |");
         }
         if (r.Rankers.Count > 0)
         {

@@ -18,11 +18,15 @@ public sealed record GroundTruthResult(string Method, int Users, double OverlapA
 /// </summary>
 public static class DemoGroundTruth
 {
-    public static GroundTruthResult Evaluate(DemoWorld world, InteractionMatrix known, IItemScorer scorer, int[] users, int k = 20)
+    public static GroundTruthResult Evaluate(DemoWorld world, InteractionMatrix known, IItemScorer scorer, int[] users, int k = 20) =>
+        Evaluate(world, known, [scorer], users, k)[0];
+
+    /// <summary>Scores several methods on the same users (the utilities are computed once per user).</summary>
+    public static IReadOnlyList<GroundTruthResult> Evaluate(DemoWorld world, InteractionMatrix known, IReadOnlyList<IItemScorer> scorers, int[] users, int k = 20)
     {
         ArgumentNullException.ThrowIfNull(world);
         ArgumentNullException.ThrowIfNull(known);
-        ArgumentNullException.ThrowIfNull(scorer);
+        ArgumentNullException.ThrowIfNull(scorers);
         ArgumentNullException.ThrowIfNull(users);
         var items = world.Items.Count;
         var d = world.Dimensions;
@@ -33,9 +37,21 @@ public static class DemoGroundTruth
             if (e.Kind == SocialEdgeKind.Follow) follows.Add(((long)e.From << 32) | (uint)e.To);
             else if (e.Kind == SocialEdgeKind.Friend) friends.Add(((long)e.From << 32) | (uint)e.To);
         }
+        // The user-independent part of the utility, and the columns the rest needs, once.
         var anchor = world.Anchor.ToUnixTimeSeconds();
-        var overlap = new double[users.Length];
-        var normalized = new double[users.Length];
+        var itemBase = new float[items];
+        var authors = new int[items];
+        var languages = new string[items];
+        for (var i = 0; i < items; i++)
+        {
+            var item = world.Items[i];
+            var ageDays = (anchor - item.CreatedAt.ToUnixTimeSeconds()) / 86_400.0;
+            itemBase[i] = (float)((0.8 * world.ItemQuality[i]) + Math.Exp(-Math.Max(0, ageDays) / 3));
+            authors[i] = item.AuthorIndex;
+            languages[i] = item.Language;
+        }
+        var overlap = new double[scorers.Count, users.Length];
+        var normalized = new double[scorers.Count, users.Length];
         Parallel.For(0, users.Length, () => (Utility: new float[items], Scores: new float[items]), (n, _, buffers) =>
         {
             var u = users[n];
@@ -44,24 +60,12 @@ public static class DemoGroundTruth
             var language = world.Users[u].Language;
             for (var i = 0; i < items; i++)
             {
-                var item = world.Items[i];
-                var ageDays = (anchor - item.CreatedAt.ToUnixTimeSeconds()) / 86_400.0;
-                var key = ((long)u << 32) | (uint)item.AuthorIndex;
-                utility[i] = (float)((3.0 * TensorPrimitives.Dot(taste, world.TrueItemVectors.AsSpan(i * d, d)))
-                    + (0.8 * world.ItemQuality[i])
-                    + Math.Exp(-Math.Max(0, ageDays) / 3)
-                    + (follows.Contains(key) ? 0.7 : 0)
-                    + (friends.Contains(key) ? 0.5 : 0)
-                    + (item.Language == language ? 0.5 : -0.5));
+                var key = ((long)u << 32) | (uint)authors[i];
+                utility[i] = (3f * TensorPrimitives.Dot(taste, world.TrueItemVectors.AsSpan(i * d, d))) + itemBase[i]
+                    + (follows.Contains(key) ? 0.7f : 0f) + (friends.Contains(key) ? 0.5f : 0f) + (languages[i] == language ? 0.5f : -0.5f);
             }
-            scorer.Score(u, scores);
-            foreach (var i in known.RowIndices(u))
-            {
-                utility[i] = float.NegativeInfinity;
-                scores[i] = float.NegativeInfinity;
-            }
+            foreach (var i in known.RowIndices(u)) utility[i] = float.NegativeInfinity;
             var ideal = Top(utility, k);
-            var ours = Top(scores, k);
             var candidates = 0;
             var sum = 0.0;
             foreach (var v in utility)
@@ -72,12 +76,18 @@ public static class DemoGroundTruth
             }
             var mean = sum / Math.Max(1, candidates);
             var idealMean = ideal.Average(i => (double)utility[i]);
-            var oursMean = ours.Average(i => (double)utility[i]);
-            overlap[n] = ours.Intersect(ideal).Count() / (double)k;
-            normalized[n] = idealMean > mean ? (oursMean - mean) / (idealMean - mean) : 0;
+            for (var m = 0; m < scorers.Count; m++)
+            {
+                scorers[m].Score(u, scores);
+                foreach (var i in known.RowIndices(u)) scores[i] = float.NegativeInfinity;
+                var ours = Top(scores, k);
+                overlap[m, n] = ours.Intersect(ideal).Count() / (double)k;
+                normalized[m, n] = idealMean > mean ? (ours.Average(i => (double)utility[i]) - mean) / (idealMean - mean) : 0;
+            }
             return buffers;
         }, _ => { });
-        return new GroundTruthResult(scorer.Name, users.Length, overlap.Average(), normalized.Average(), k);
+        return scorers.Select((s, m) => new GroundTruthResult(s.Name, users.Length,
+            Enumerable.Range(0, users.Length).Average(n => overlap[m, n]), Enumerable.Range(0, users.Length).Average(n => normalized[m, n]), k)).ToList();
     }
 
     private static int[] Top(float[] values, int k)

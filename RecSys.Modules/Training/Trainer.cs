@@ -125,11 +125,8 @@ public static class Trainer
         if (world is not null)
         {
             var sample = Evaluation.EvaluatedUsers(new DataSplit("all", matrix, Enumerable.Range(0, matrix.Rows).Select(u => matrix.RowCount(u) > 0 ? new[] { 0 } : []).ToArray(), null),
-                Math.Min(1000, options.EvaluationUsers == 0 ? 1000 : options.EvaluationUsers), options.Seed);
-            foreach (var scorer in new[] { Recommenders.MostPopular(matrix), Recommenders.ItemKnn(matrix, options.Neighbours), Recommenders.Als(model) })
-            {
-                truth.Add(DemoGroundTruth.Evaluate(world, matrix, scorer, sample));
-            }
+                Math.Min(500, options.EvaluationUsers == 0 ? 500 : options.EvaluationUsers), options.Seed);
+            truth.AddRange(DemoGroundTruth.Evaluate(world, matrix, [Recommenders.MostPopular(matrix), Recommenders.ItemKnn(matrix, options.Neighbours), Recommenders.Als(model)], sample));
             foreach (var t in truth) progress?.Report($"hidden preferences, {t.Method}: overlap@{t.K} {t.OverlapAtK:0.000}, normalised utility {t.NormalizedUtility:0.000} ({t.Users:N0} users)");
             Lap("ground_truth");
         }

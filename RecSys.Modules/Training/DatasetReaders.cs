@@ -28,6 +28,9 @@ public static class DatasetReaders
         }).ToArray();
         var users = world.Users.Select(u => new UserMetadata(u.Age, u.Region, u.Language) { AvgDwellSeconds = u.AvgDwellSeconds }).ToArray();
         return new InteractionDataset(world.Version, world.Users.Select(u => u.Id).ToArray(), world.Items.Select(i => i.Id).ToArray(),
-            world.Interactions, items, users);
+            world.Interactions, items, users)
+        {
+            Social = world.Edges,
+        };
     }
 }

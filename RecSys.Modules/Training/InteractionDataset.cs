@@ -90,6 +90,9 @@ public sealed class InteractionDataset
         ? null
         : (DateTimeOffset.FromUnixTimeSeconds(Events[0].UnixSeconds), DateTimeOffset.FromUnixTimeSeconds(Events[^1].UnixSeconds));
 
+    /// <summary>Social edges over user indices (friends, follows, groups, blocks) when the source has them; ranking features use them.</summary>
+    public IReadOnlyList<RecSys.Catalog.SocialEdge> Social { get; init; } = [];
+
     public bool TryGetUserIndex(string id, out int index) => _userIndex.TryGetValue(id, out index);
 
     public bool TryGetItemIndex(string id, out int index) => _itemIndex.TryGetValue(id, out index);

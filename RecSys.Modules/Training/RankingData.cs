@@ -141,6 +141,7 @@ public static class RankingData
         var cache = new Dictionary<int, (int Version, float[] Query, bool HasQuery, UserOnlineState State)>();
         var pool = new float[dataset.ItemCount];
         var sampler = new Random(options.Seed);
+        var social = SocialContexts(dataset);
 
         (float[] Query, bool HasQuery, UserOnlineState State) UserAt(int u)
         {
@@ -158,7 +159,7 @@ public static class RankingData
         {
             var meta = dataset.Users[u];
             var profile = new UserProfile(u, dataset.UserIds[u], meta.Age ?? 0, meta.Region ?? "", meta.Language ?? "", true, meta.AvgDwellSeconds ?? 0f);
-            var context = new FeatureContext(profile, s, SocialContext.Empty, DeviceType.Unknown, Locales.RegionCode(meta.Region), Locales.LanguageCode(meta.Language), DateTimeOffset.FromUnixTimeSeconds(t));
+            var context = new FeatureContext(profile, s, social(u), DeviceType.Unknown, Locales.RegionCode(meta.Region), Locales.LanguageCode(meta.Language), DateTimeOffset.FromUnixTimeSeconds(t));
             float ann = hasQuery ? System.Numerics.Tensors.TensorPrimitives.Dot(q, retrieval.ItemVector(item)) : 0f;
             // Every row says "retrieved by ANN": the log does not say which source produced an impression, and a
             // source flag that differed between positives and negatives would leak the label.
@@ -231,5 +232,50 @@ public static class RankingData
             start = end;
         }
         return new RankingRows(options.Schema, [.. features], [.. click], [.. like], [.. dwell], [.. times], [.. users], [.. items], hasImpressions);
+    }
+
+    /// <summary>Each user's social context as the serving graph builds it (sorted arrays), made on first use.</summary>
+    private static Func<int, SocialContext> SocialContexts(InteractionDataset dataset)
+    {
+        if (dataset.Social.Count == 0) return _ => SocialContext.Empty;
+        var friends = new Dictionary<int, List<int>>();
+        var follows = new Dictionary<int, List<int>>();
+        var groups = new Dictionary<int, List<int>>();
+        var blocks = new Dictionary<int, List<int>>();
+        var members = new Dictionary<int, List<int>>();
+        static void Add(Dictionary<int, List<int>> map, int key, int value)
+        {
+            if (!map.TryGetValue(key, out var list)) map[key] = list = [];
+            list.Add(value);
+        }
+        foreach (var e in dataset.Social)
+        {
+            switch (e.Kind)
+            {
+                case SocialEdgeKind.Friend:
+                    // Mutual whichever way it was written, as the serving graph reads it.
+                    Add(friends, e.From, e.To);
+                    Add(friends, e.To, e.From);
+                    break;
+                case SocialEdgeKind.Follow: Add(follows, e.From, e.To); break;
+                case SocialEdgeKind.Block: Add(blocks, e.From, e.To); break;
+                case SocialEdgeKind.MemberOf:
+                    Add(groups, e.From, e.To);
+                    Add(members, e.To, e.From);
+                    break;
+                default: break;
+            }
+        }
+        int[] Sorted(Dictionary<int, List<int>> map, int u) => map.TryGetValue(u, out var list) ? [.. list.Distinct().Order()] : [];
+        var cache = new Dictionary<int, SocialContext>();
+        return u =>
+        {
+            if (cache.TryGetValue(u, out var c)) return c;
+            var own = Sorted(groups, u);
+            int[] peers = [.. own.SelectMany(g => members.TryGetValue(g, out var m) ? m : []).Where(p => p != u).Distinct().Order()];
+            c = new SocialContext(Sorted(friends, u), Sorted(follows, u), own, Sorted(blocks, u), peers);
+            cache[u] = c;
+            return c;
+        };
     }
 }

@@ -137,7 +137,7 @@ public static class Trainer
         {
             // Retrieval for the rows' ann feature is trained only on events before the rows' window: no future in it.
             var from = Splits.QuantileTime(dataset, options.RankingWindowStart);
-            var before = new InteractionDataset(dataset.Name, dataset.UserIds, dataset.ItemIds, dataset.Events.Where(e => e.UnixSeconds < from).ToArray(), dataset.Items, dataset.Users);
+            var before = new InteractionDataset(dataset.Name, dataset.UserIds, dataset.ItemIds, dataset.Events.Where(e => e.UnixSeconds < from).ToArray(), dataset.Items, dataset.Users) { Social = dataset.Social };
             var retrieval = ImplicitAls.Train(Splits.Full(before), options.Als, cancellationToken: cancellationToken);
             rows = RankingData.Build(dataset, retrieval, options.RankingData with { FromUnixSeconds = from, Seed = options.Seed });
             progress?.Report($"ranking rows: {rows.Count:N0} ({(rows.FromImpressions ? "logged impressions" : "positives + retrieved negatives")}), {rows.Click.Average():P1} positive");

@@ -45,7 +45,8 @@ public class RankingDataTests
         var full = DatasetReaders.FromDemoWorld(TestWorld.Small);
         var from = Splits.QuantileTime(full, 0.5);
         var truncateAt = Splits.QuantileTime(full, 0.75);
-        var past = new InteractionDataset("past", full.UserIds, full.ItemIds, full.Events.Where(e => e.UnixSeconds < truncateAt).ToArray(), full.Items, full.Users);
+        // (The social graph has no timestamps: both logs carry the same one.)
+        var past = new InteractionDataset("past", full.UserIds, full.ItemIds, full.Events.Where(e => e.UnixSeconds < truncateAt).ToArray(), full.Items, full.Users) { Social = full.Social };
         // Retrieval trained on the data before the rows' window, as the trainer does.
         var before = new InteractionDataset("before", full.UserIds, full.ItemIds, full.Events.Where(e => e.UnixSeconds < from).ToArray(), full.Items, full.Users);
         var als = ImplicitAls.Train(Splits.Full(before), TinyAls);
@@ -154,5 +155,26 @@ public class RankerTrainingTests
         // z = ((3 - 1) / 2, 1) = (1, 1); h = relu(1 - 1 + 0, 0.5 + 2 + 0.1) = (0, 2.6); logit = 3*0 - 2*2.6 + 0.25 = -4.95.
         Assert.Equal(1 / (1 + Math.Exp(4.95)), net.Predict([3f, 1f]), 6);
         Assert.Equal([2, 2, 1], net.Sizes);
+    }
+}
+
+public class RankingDataSocialTests
+{
+    [Fact]
+    public void Social_features_come_from_the_datasets_edges_friendship_both_ways()
+    {
+        // A (0) is shown an item by author B (1); B made A a friend (edge B -> A); A follows B.
+        Interaction[] events = [new(0, 0, EventType.Impression, 10, 0)];
+        var items = new[] { new ItemMetadata("t", "c", "B", null, null, 0, []) };
+        var dataset = new InteractionDataset("s", ["A", "B"], ["X"], events, items)
+        {
+            Social = [new(1, 0, RecSys.Catalog.SocialEdgeKind.Friend), new(0, 1, RecSys.Catalog.SocialEdgeKind.Follow)],
+        };
+        var als = ImplicitAls.Train(Splits.Full(dataset), new AlsOptions { Factors = 2, Iterations = 1 });
+        var rows = RankingData.Build(dataset, als, new RankingDataOptions());
+        var f = rows.Row(0);
+        Assert.Equal(1f, f[rows.Schema.IndexOf("friend_post")]);
+        Assert.Equal(1f, f[rows.Schema.IndexOf("follows_author")]);
+        Assert.Equal(0f, f[rows.Schema.IndexOf("same_group")]);
     }
 }

@@ -65,6 +65,10 @@ public sealed class KafkaOptions
     [Range(50, 600_000)]
     public int SpoolRetryMilliseconds { get; set; } = 1000;
 
+    /// <summary>How long the group waits for a silent member before handing its partitions to another (after a crash).</summary>
+    [Range(1000, 300_000)]
+    public int SessionTimeoutMilliseconds { get; set; } = 10_000;
+
     /// <summary>Most messages the consumer applies (then commits) at once.</summary>
     [Range(1, 100_000)]
     public int ConsumerBatchSize { get; set; } = 2000;

@@ -20,6 +20,7 @@ internal sealed partial class KafkaEventBus : IEventBus, IDisposable
     private readonly EventSpool _spool;
     private readonly SemaphoreSlim _wake = new(0);
     private volatile bool _brokersDown;
+    private int _disposed;
 
     public KafkaEventBus(IOptions<EventsOptions> options, EventStats stats, ILogger<KafkaEventBus> logger)
     {
@@ -34,6 +35,8 @@ internal sealed partial class KafkaEventBus : IEventBus, IDisposable
             Acks = Acks.All,
             MessageTimeoutMs = _options.DeliveryTimeoutMilliseconds,
             LingerMs = 2,
+            // Reconnect within a second once the brokers are back, so that the spool drains promptly.
+            ReconnectBackoffMaxMs = 1000,
             ClientId = "recsys-events",
         };
         _producer = new ProducerBuilder<string, byte[]>(config)
@@ -163,8 +166,10 @@ internal sealed partial class KafkaEventBus : IEventBus, IDisposable
         LogKafkaError(error.Code.ToString(), error.Reason, error.IsFatal);
     }
 
+    // Registered both as itself and as IEventBus, so the container disposes it twice.
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _producer.Flush(TimeSpan.FromSeconds(5));
         _producer.Dispose();
         _spool.Dispose();

@@ -25,6 +25,8 @@ internal sealed partial class KafkaEventConsumer(EventApplier applier, IOptions<
             GroupId = o.ConsumerGroup,
             EnableAutoCommit = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
+            SessionTimeoutMs = o.SessionTimeoutMilliseconds,
+            HeartbeatIntervalMs = Math.Max(100, o.SessionTimeoutMilliseconds / 10),
             ClientId = "recsys-online-store",
         };
         using var consumer = new ConsumerBuilder<string, byte[]>(config)

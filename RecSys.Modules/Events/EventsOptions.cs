@@ -69,6 +69,13 @@ public sealed class KafkaOptions
     [Range(1000, 300_000)]
     public int SessionTimeoutMilliseconds { get; set; } = 10_000;
 
+    /// <summary>
+    /// Longest a fetch waits for new messages (librdkafka <c>fetch.wait.max.ms</c>). A real broker answers as soon as a
+    /// message arrives; librdkafka's mock broker waits this long, so it bounds the click-to-store delay in tests.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int FetchWaitMaxMilliseconds { get; set; } = 100;
+
     /// <summary>Most messages the consumer applies (then commits) at once.</summary>
     [Range(1, 100_000)]
     public int ConsumerBatchSize { get; set; } = 2000;

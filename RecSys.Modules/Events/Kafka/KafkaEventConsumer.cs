@@ -26,6 +26,7 @@ internal sealed partial class KafkaEventConsumer(EventApplier applier, IOptions<
             EnableAutoCommit = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             SessionTimeoutMs = o.SessionTimeoutMilliseconds,
+            FetchWaitMaxMs = o.FetchWaitMaxMilliseconds,
             HeartbeatIntervalMs = Math.Max(100, o.SessionTimeoutMilliseconds / 10),
             ClientId = "recsys-online-store",
         };

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RecSys.Catalog;
@@ -123,6 +124,9 @@ public sealed class KafkaBusTests : IDisposable
         Assert.Equal(51, bus.Status.SpoolBacklog);
         Assert.False(bus.Status.BrokerReachable);
         Assert.True(new FileInfo(Path.Combine(_spool, "events.spool")).Length > 0);
+        var health = (await services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["events"];
+        Assert.Equal(HealthStatus.Degraded, health.Status);
+        Assert.Equal(51L, health.Data["spoolBacklog"]);
 
         gate.Open();
         using var stop = new CancellationTokenSource();

@@ -20,19 +20,41 @@ internal sealed partial class ImpressionWriter(IOptions<EventsOptions> options, 
         if (Interlocked.Increment(ref stats.ImpressionsDropped) % 1000 == 1) LogDropped(Volatile.Read(ref stats.ImpressionsDropped));
     }
 
+    /// <summary>
+    /// Publishes what the queue holds, up to <see cref="MaxInFlight"/> at once: each hand-over is issued in queue order
+    /// (so one user's impressions keep their order) and the acknowledgements are awaited together.
+    /// </summary>
     public async Task RunAsync(IEventBus bus, CancellationToken stoppingToken)
     {
+        var pending = new List<Task>(MaxInFlight);
         try
         {
-            await foreach (var impression in _queue.Reader.ReadAllAsync(stoppingToken))
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                await bus.PublishImpressionAsync(impression, stoppingToken);
+                pending.Clear();
+                while (pending.Count < MaxInFlight && _queue.Reader.TryRead(out var impression))
+                {
+                    pending.Add(bus.PublishImpressionAsync(impression, stoppingToken).AsTask());
+                }
+                try
+                {
+                    await Task.WhenAll(pending);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogPublishFailed(ex);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
     }
+
+    private const int MaxInFlight = 256;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Publishing impressions failed")]
+    private partial void LogPublishFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The impression queue is full: {Dropped} impressions dropped so far")]
     private partial void LogDropped(long dropped);

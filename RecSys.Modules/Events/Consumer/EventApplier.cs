@@ -10,6 +10,9 @@ namespace RecSys.Events.Consumer;
 /// Applies bus messages to the online store (dense <see cref="Interaction"/>s, seen sets) and to the event log when one
 /// is registered. Idempotent by event id within <see cref="EventsOptions.DeduplicationWindow"/>: a redelivered event
 /// (Kafka's at-least-once, a client's re-send, a spool replay) changes nothing. Calls are serialized.
+/// TEMPORARY: the remembered ids live in this process. With the in-memory store that is exact (the store dies with
+/// them); with a persistent online store, a crash between applying a Kafka batch and committing its offsets re-applies
+/// that one batch after the restart. Checking ids against a durable set (the store or the event log) closes the gap.
 /// </summary>
 internal sealed partial class EventApplier(
     ICatalog catalog,

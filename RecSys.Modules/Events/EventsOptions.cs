@@ -17,7 +17,7 @@ public sealed class EventsOptions
 
     /// <summary>How many messages (event batches or impressions) the in-process channel holds before publishers wait.</summary>
     [Range(1, 1_000_000)]
-    public int ChannelCapacity { get; set; } = 10_000;
+    public int ChannelCapacity { get; set; } = 1000;
 
     /// <summary>How many impressions may wait to be published; past it an answer's impression is counted as dropped.</summary>
     [Range(1, 1_000_000)]
@@ -25,7 +25,7 @@ public sealed class EventsOptions
 
     /// <summary>How many recent event ids the consumer remembers to make redelivered events no-ops.</summary>
     [Range(1_000, 50_000_000)]
-    public int DeduplicationWindow { get; set; } = 1_000_000;
+    public int DeduplicationWindow { get; set; } = 200_000;
 
     /// <summary>An event's timestamp may be at most this far in the future (client clocks drift).</summary>
     [Range(0, 86_400)]

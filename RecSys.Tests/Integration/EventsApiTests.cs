@@ -165,4 +165,16 @@ public class EventsApiTests(RecSysFactory factory) : IClassFixture<RecSysFactory
         var health = await JsonAsync(await client.GetAsync(new Uri("/health/ready", UriKind.Relative)));
         Assert.Equal("Healthy", health.GetProperty("checks").GetProperty("events").GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task Swagger_documents_the_batch_shape_and_the_answers()
+    {
+        var client = await factory.ReadyClientAsync();
+        var doc = await JsonAsync(await client.GetAsync(new Uri("/swagger/v1/swagger.json", UriKind.Relative)));
+        var post = doc.GetProperty("paths").GetProperty("/events").GetProperty("post");
+        Assert.True(post.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        foreach (var status in new[] { "202", "400", "503" }) Assert.True(post.GetProperty("responses").TryGetProperty(status, out _), status);
+        var row = doc.GetProperty("components").GetProperty("schemas").GetProperty("EventRequest").GetProperty("properties");
+        foreach (var field in new[] { "eventId", "userId", "itemId", "type", "value", "requestId", "timestamp", "context" }) Assert.True(row.TryGetProperty(field, out _), field);
+    }
 }

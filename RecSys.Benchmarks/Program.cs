@@ -6,6 +6,7 @@ using RecSys.Benchmarks.Macro;
 return args.FirstOrDefault() switch
 {
     "funnel" => await FunnelBenchmark.RunAsync(args[1..]),
+    "events" => await RecSys.Benchmarks.Events.EventsBenchmark.RunAsync(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

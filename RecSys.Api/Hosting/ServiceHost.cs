@@ -39,6 +39,7 @@ public static class ServiceHost
         app.MapRecommendationsApi();
         app.MapItemsApi();
         app.MapHealthApi();
+        app.MapAdminApi();
         return app;
     }
 

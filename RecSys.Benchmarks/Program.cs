@@ -6,6 +6,7 @@ using RecSys.Benchmarks.Macro;
 return args.FirstOrDefault() switch
 {
     "funnel" => await FunnelBenchmark.RunAsync(args[1..]),
+    "ranking" => await RecSys.Benchmarks.Ranking.RankingBenchmark.RunAsync(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

@@ -44,6 +44,10 @@ public sealed class RankingOptions
     [Range(0, 100_000)]
     public int MaxDelayMicroseconds { get; set; } = 500;
 
+    /// <summary>Batches of one model that may run at once (0: one per core). With one intra-op thread each, this is how a CPU uses all its cores; on a GPU, 1.</summary>
+    [Range(0, 256)]
+    public int MaxConcurrentBatches { get; set; }
+
     /// <summary>Requests that may wait for a batch; further callers wait for room (back-pressure) until their deadline.</summary>
     [Range(1, 1_000_000)]
     public int QueueCapacity { get; set; } = 1024;

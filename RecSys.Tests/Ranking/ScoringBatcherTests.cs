@@ -47,12 +47,14 @@ public class ScoringBatcherTests
         return output;
     }
 
-    [Fact]
-    public async Task Each_request_gets_its_own_rows_back_under_concurrency()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Each_request_gets_its_own_rows_back_under_concurrency(int concurrentBatches)
     {
         using var model = TwoOutputModel();
         Assert.Equal([1, 3], ((IBatchModel)model).OutputWidths);
-        using var batcher = new ScoringBatcher(model, new BatcherSettings(256, TimeSpan.FromMilliseconds(0.3), 64), NullLogger.Instance, "test");
+        using var batcher = new ScoringBatcher(model, new BatcherSettings(256, TimeSpan.FromMilliseconds(0.3), 64, concurrentBatches), NullLogger.Instance, "test");
 
         for (var round = 0; round < 3; round++)
         {

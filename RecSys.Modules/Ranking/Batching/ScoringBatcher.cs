@@ -19,17 +19,18 @@ internal interface IBatchModel
 }
 
 /// <summary>How rows are coalesced.</summary>
-internal sealed record BatcherSettings(int MaxBatchRows, TimeSpan MaxDelay, int QueueCapacity)
+internal sealed record BatcherSettings(int MaxBatchRows, TimeSpan MaxDelay, int QueueCapacity, int MaxConcurrentBatches = 1)
 {
     public static BatcherSettings From(RankingOptions options) =>
-        new(options.MaxBatchRows, TimeSpan.FromTicks(options.MaxDelayMicroseconds * 10L), options.QueueCapacity);
+        new(options.MaxBatchRows, TimeSpan.FromTicks(options.MaxDelayMicroseconds * 10L), options.QueueCapacity,
+            options.MaxConcurrentBatches > 0 ? options.MaxConcurrentBatches : Environment.ProcessorCount);
 }
 
 /// <summary>
 /// Coalesces the rows of concurrent requests into one inference: a batch holds up to <see cref="BatcherSettings.MaxBatchRows"/>
 /// rows and waits at most <see cref="BatcherSettings.MaxDelay"/> after its first request for others to join; one run
 /// scores them all and each request gets its own rows' outputs back.
-/// Leader/follower: a request that finds no batch in progress leads, collecting and running batches on its own thread
+/// Leader/follower: a request that finds fewer than MaxConcurrentBatches batches in progress leads, collecting and running batches on its own thread
 /// until its rows are scored, then hands the lead to a pool thread if others are waiting. A lone request is therefore
 /// scored inline without a thread hop, and under load batches form while the previous one runs.
 /// Admission is bounded (<see cref="BatcherSettings.QueueCapacity"/> requests queued or in a batch): further callers wait
@@ -44,11 +45,10 @@ internal sealed partial class ScoringBatcher : IDisposable
     private readonly Lock _lock = new();
     private readonly Queue<Pending> _queue = new();
     private readonly SemaphoreSlim _slots;
-    private readonly List<Pending> _batch = [];
+    private readonly Stack<BatchBuffers> _buffers = new();
     private readonly WaitCallback _leadFromPool;
-    private float[] _input = [];
-    private float[] _output = [];
-    private bool _leading;
+    private int _leaders;
+    private int _claimed;
     private bool _disposed;
     private long _batches;
     private long _rows;
@@ -88,8 +88,8 @@ internal sealed partial class ScoringBatcher : IDisposable
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 _queue.Enqueue(pending);
-                lead = !_leading;
-                _leading = true;
+                lead = _leaders < _settings.MaxConcurrentBatches;
+                if (lead) _leaders++;
             }
             if (lead) Lead(pending);
             await pending.Task.ConfigureAwait(false);
@@ -111,7 +111,7 @@ internal sealed partial class ScoringBatcher : IDisposable
             {
                 if (_queue.Count == 0)
                 {
-                    _leading = false;
+                    _leaders--;
                     return;
                 }
                 if (own.IsFinished)
@@ -131,7 +131,7 @@ internal sealed partial class ScoringBatcher : IDisposable
         {
             if (_queue.Count == 0 || _disposed)
             {
-                _leading = false;
+                _leaders--;
                 return;
             }
         }
@@ -140,40 +140,47 @@ internal sealed partial class ScoringBatcher : IDisposable
 
     private void RunOneBatch()
     {
-        var rows = Collect();
-        if (rows == 0) return;
-        var outWidth = _model.OutputWidth;
-        if (_output.Length < rows * outWidth)
-        {
-            if (_output.Length > 0) ArrayPool<float>.Shared.Return(_output);
-            _output = ArrayPool<float>.Shared.Rent(Math.Max(rows, _settings.MaxBatchRows) * outWidth);
-        }
-        Exception? failure = null;
+        BatchBuffers? buffers;
+        lock (_lock) _buffers.TryPop(out buffers);
+        buffers ??= new BatchBuffers();
         try
         {
-            _model.Run(_input.AsSpan(0, rows * _model.InputWidth), rows, _output.AsSpan(0, rows * outWidth));
+            var rows = Collect(buffers);
+            if (rows == 0) return;
+            var outWidth = _model.OutputWidth;
+            buffers.EnsureOutput(Math.Max(rows, _settings.MaxBatchRows) * outWidth);
+            Exception? failure = null;
+            try
+            {
+                _model.Run(buffers.Input.AsSpan(0, rows * _model.InputWidth), rows, buffers.Output.AsSpan(0, rows * outWidth));
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+                LogBatchFailed(_logger, Name, rows, ex.Message);
+            }
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _rows, rows);
+            foreach (var pending in buffers.Batch)
+            {
+                if (failure is not null) pending.Fail(failure);
+                else pending.TryCopyOutput(buffers.Output, rows, _model.OutputWidths);
+            }
+            Interlocked.Add(ref _claimed, -buffers.Batch.Count);
         }
-        catch (Exception ex)
+        finally
         {
-            failure = ex;
-            LogBatchFailed(_logger, Name, rows, ex.Message);
+            buffers.Batch.Clear();
+            lock (_lock) _buffers.Push(buffers);
         }
-        Interlocked.Increment(ref _batches);
-        Interlocked.Add(ref _rows, rows);
-        foreach (var pending in _batch)
-        {
-            if (failure is not null) pending.Fail(failure);
-            else pending.TryCopyOutput(_output, rows, _model.OutputWidths);
-        }
-        _batch.Clear();
     }
 
     /// <summary>
     /// Fills the batch: takes queued requests until MaxBatchRows. It waits (at most MaxDelay after the first) only while
-    /// another request is inside the batcher but not yet in the batch, i.e. about to be queued; a lone request does not
+    /// another request is inside the batcher but in no batch yet, i.e. queued or about to be; a lone request does not
     /// wait, and requests that arrive while a batch runs form the next one.
     /// </summary>
-    private int Collect()
+    private int Collect(BatchBuffers buffers)
     {
         var width = _model.InputWidth;
         var rows = 0;
@@ -194,22 +201,41 @@ internal sealed partial class ScoringBatcher : IDisposable
                     if (rows == 0 && _queue.Count == 0) return 0;
                     if (rows > 0 && _queue.Count > 0) return rows; // the next request does not fit: it opens the next batch
                 }
-                if (Volatile.Read(ref _active) <= _batch.Count) return rows; // nobody else is coming
+                if (Volatile.Read(ref _active) <= Volatile.Read(ref _claimed)) return rows; // nobody else is coming
                 spinner.SpinOnce(sleep1Threshold: -1);
                 continue;
             }
-            if (_input.Length < (rows + next.Rows) * width)
-            {
-                var bigger = ArrayPool<float>.Shared.Rent(Math.Max(rows + next.Rows, _settings.MaxBatchRows) * width);
-                _input.AsSpan(0, rows * width).CopyTo(bigger);
-                if (_input.Length > 0) ArrayPool<float>.Shared.Return(_input);
-                _input = bigger;
-            }
-            if (!next.TryCopyInput(_input.AsSpan(rows * width, next.Rows * width), rows)) continue; // cancelled while queued
+            buffers.EnsureInput((rows + next.Rows) * width, rows * width, _settings.MaxBatchRows * width);
+            if (!next.TryCopyInput(buffers.Input.AsSpan(rows * width, next.Rows * width), rows)) continue; // cancelled while queued
             if (rows == 0) started = Stopwatch.GetTimestamp();
-            _batch.Add(next);
+            buffers.Batch.Add(next);
+            Interlocked.Increment(ref _claimed);
             rows += next.Rows;
             if (rows >= _settings.MaxBatchRows) return rows;
+        }
+    }
+
+    /// <summary>One leader's working set: the batch's requests and its pooled input and output buffers.</summary>
+    private sealed class BatchBuffers
+    {
+        public List<Pending> Batch { get; } = [];
+        public float[] Input { get; private set; } = [];
+        public float[] Output { get; private set; } = [];
+
+        public void EnsureInput(int needed, int keep, int preferred)
+        {
+            if (Input.Length >= needed) return;
+            var bigger = ArrayPool<float>.Shared.Rent(Math.Max(needed, preferred));
+            Input.AsSpan(0, keep).CopyTo(bigger);
+            if (Input.Length > 0) ArrayPool<float>.Shared.Return(Input);
+            Input = bigger;
+        }
+
+        public void EnsureOutput(int needed)
+        {
+            if (Output.Length >= needed) return;
+            if (Output.Length > 0) ArrayPool<float>.Shared.Return(Output);
+            Output = ArrayPool<float>.Shared.Rent(needed);
         }
     }
 

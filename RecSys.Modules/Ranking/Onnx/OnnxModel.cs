@@ -136,7 +136,7 @@ internal sealed unsafe partial class OnnxModel : Batching.IBatchModel, IDisposab
                 if (settings.ExecutionProvider == "cuda")
                 {
                     throw new OnnxRuntimeException(OrtErrorCode.EpFail,
-                        $"Ranking:ExecutionProvider is 'cuda' but the CUDA execution provider could not be enabled ({runtime.LibraryPath}, ONNX Runtime {runtime.Version}): {error} " +
+                        $"Ranking:ExecutionProvider is 'cuda' but the CUDA execution provider could not be enabled ({runtime.LibraryPath}, ONNX Runtime {runtime.Version}): {error.TrimEnd('.')}. " +
                         "Use a CUDA build of ONNX Runtime with its provider libraries, CUDA and cuDNN, or set Ranking:ExecutionProvider to auto or cpu.");
                 }
                 if (logger is not null) LogCudaFallback(logger, error);
@@ -222,6 +222,60 @@ internal sealed unsafe partial class OnnxModel : Batching.IBatchModel, IDisposab
                 if (values[i] != 0) api.ReleaseValue(values[i]);
             }
             if (added) _session.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// For the binding-overhead benchmark: a loop body that calls the native <c>Run</c> on tensors created once over
+    /// pinned arrays, i.e. the cost of ORT alone, without our per-call tensor wrapping and checks. Dispose releases them.
+    /// </summary>
+    internal NativeRunLoop CreateNativeRunLoop(float[] input, int rows, int columns, float[] output) => new(this, input, rows, columns, output);
+
+    internal sealed class NativeRunLoop : IDisposable
+    {
+        private readonly OnnxModel _model;
+        private readonly System.Runtime.InteropServices.GCHandle _in;
+        private readonly System.Runtime.InteropServices.GCHandle _out;
+        private readonly nint[] _values;
+
+        public NativeRunLoop(OnnxModel model, float[] input, int rows, int columns, float[] output)
+        {
+            _model = model;
+            var api = model._runtime.Api;
+            var memory = model._runtime.CpuMemory.DangerousGetHandle();
+            _in = System.Runtime.InteropServices.GCHandle.Alloc(input, System.Runtime.InteropServices.GCHandleType.Pinned);
+            _out = System.Runtime.InteropServices.GCHandle.Alloc(output, System.Runtime.InteropServices.GCHandleType.Pinned);
+            _values = new nint[1 + model._outputNames.Length];
+            var shape = stackalloc long[2] { rows, columns };
+            fixed (nint* v = _values)
+            {
+                api.Check(api.CreateTensorWithDataAsOrtValue(memory, (void*)_in.AddrOfPinnedObject(), (nuint)(rows * columns * 4), shape, 2, (int)OrtElementType.Float, &v[0]), "input");
+                var offset = 0;
+                for (var o = 0; o < model._outputNames.Length; o++)
+                {
+                    shape[1] = model._outputWidths[o];
+                    api.Check(api.CreateTensorWithDataAsOrtValue(memory, (float*)_out.AddrOfPinnedObject() + offset, (nuint)(rows * model._outputWidths[o] * 4), shape, 2, (int)OrtElementType.Float, &v[1 + o]), "output");
+                    offset += rows * model._outputWidths[o];
+                }
+            }
+        }
+
+        public void Run()
+        {
+            var api = _model._runtime.Api;
+            fixed (nint* v = _values)
+            fixed (nint* inNames = _model._inputNames)
+            fixed (nint* outNames = _model._outputNames)
+            {
+                api.Check(api.Run(_model._session.DangerousGetHandle(), 0, inNames, v, 1, outNames, (nuint)_model._outputNames.Length, v + 1), "Run");
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var v in _values) _model._runtime.Api.ReleaseValue(v);
+            _in.Free();
+            _out.Free();
         }
     }
 

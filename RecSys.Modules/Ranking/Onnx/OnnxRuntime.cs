@@ -104,8 +104,9 @@ internal sealed unsafe class OnnxRuntime
         var logId = Encoding.UTF8.GetBytes("recsys\0");
         fixed (byte* id = logId)
         {
-            // Severity 3 = errors only: ORT's own warnings would otherwise go to stderr beside our log.
-            api.Check(api.CreateEnv(3, id, &env), "CreateEnv");
+            // Severity 4 = fatal only: every error also comes back as an OrtStatus, which we log or throw, so ORT's own
+            // stderr lines (e.g. the CUDA provider library missing under auto) would only duplicate ours.
+            api.Check(api.CreateEnv(4, id, &env), "CreateEnv");
         }
         var envHandle = new OrtEnvHandle(env, api);
         api.Check(api.CreateCpuMemoryInfo(1 /* OrtArenaAllocator */, 0 /* OrtMemTypeDefault */, &memory), "CreateCpuMemoryInfo");

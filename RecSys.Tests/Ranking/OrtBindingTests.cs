@@ -49,6 +49,33 @@ public class OrtBindingTests
     }
 
     [Fact]
+    public void Loads_from_a_file_and_from_bytes_alike()
+    {
+        var network = RankerNetwork.Random(6, 0, [5], [("p", HeadActivation.Sigmoid)], seed: 8);
+        var bytes = OnnxWriter.Write(network);
+        var path = Path.Combine(Path.GetTempPath(), $"recsys-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            using var fromFile = OnnxModel.Load(Runtime, path, Cpu);
+            using var fromBytes = OnnxModel.Load(Runtime, bytes, Cpu);
+            var rows = RandomRows(6, 4, 1);
+            var a = new float[4];
+            var b = new float[4];
+            fromFile.Run(rows, 4, 6, a);
+            fromBytes.Run(rows, 4, 6, b);
+            Assert.Equal(a, b);
+            Assert.Contains(a, v => v is > 0 and < 1);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        var missing = Assert.Throws<OnnxRuntimeException>(() => OnnxModel.Load(Runtime, path, Cpu));
+        Assert.Equal(OrtErrorCode.NoSuchFile, missing.Code);
+    }
+
+    [Fact]
     public void A_wrong_input_width_is_refused_with_ORTs_message()
     {
         using var model = OnnxModel.Load(Runtime, OnnxWriter.Write(RankerNetwork.Random(4, 0, [], [("s", HeadActivation.Sigmoid)], 1)), Cpu);

@@ -86,41 +86,61 @@ internal sealed unsafe partial class OnnxModel : Batching.IBatchModel, IDisposab
         return -1;
     }
 
+    /// <summary>Loads a model file (ORT reads it, so weights stored as external data beside it are found too).</summary>
     public static OnnxModel Load(OnnxRuntime runtime, string path, OnnxSessionSettings settings, ILogger? logger = null)
     {
-        byte[] bytes;
-        try
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(settings);
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new OnnxRuntimeException(OrtErrorCode.NoSuchFile, $"Model file {full} does not exist.");
+        using var options = CreateOptions(runtime, settings, logger, out var provider);
+        var api = runtime.Api;
+        nint session;
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(full + "\0");
+        fixed (byte* p = utf8)
         {
-            bytes = File.ReadAllBytes(path);
+            api.Check(api.CreateSession(runtime.Env.DangerousGetHandle(), p, options.DangerousGetHandle(), &session), $"Loading model {full}");
         }
-        catch (IOException ex)
-        {
-            throw new OnnxRuntimeException(OrtErrorCode.NoSuchFile, $"Model file {path} cannot be read: {ex.Message}");
-        }
-        return Load(runtime, bytes, settings, logger, path);
+        return new OnnxModel(runtime, new OrtSessionHandle(session, api), provider);
     }
 
+    /// <summary>Loads a model from bytes in memory.</summary>
     public static OnnxModel Load(OnnxRuntime runtime, ReadOnlySpan<byte> model, OnnxSessionSettings settings, ILogger? logger = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(settings);
+        using var options = CreateOptions(runtime, settings, logger, out var provider);
         var api = runtime.Api;
-        nint options;
-        api.Check(api.CreateSessionOptions(&options), "CreateSessionOptions");
-        using var optionsHandle = new OrtSessionOptionsHandle(options, api);
-        api.Check(api.SetIntraOpNumThreads(options, settings.IntraOpThreads), "SetIntraOpNumThreads");
-        api.Check(api.SetInterOpNumThreads(options, 1), "SetInterOpNumThreads");
-        api.Check(api.SetSessionExecutionMode(options, 0 /* ORT_SEQUENTIAL */), "SetSessionExecutionMode");
-        api.Check(api.SetSessionGraphOptimizationLevel(options, settings.OptimizationLevelValue), "SetSessionGraphOptimizationLevel");
-        var provider = AppendProvider(runtime, options, settings, logger);
-
         nint session;
         fixed (byte* data = model)
         {
-            api.Check(api.CreateSessionFromArray(runtime.Env.DangerousGetHandle(), data, (nuint)model.Length, options, &session),
+            api.Check(api.CreateSessionFromArray(runtime.Env.DangerousGetHandle(), data, (nuint)model.Length, options.DangerousGetHandle(), &session),
                 $"Loading model {name ?? $"({model.Length} bytes)"}");
         }
         return new OnnxModel(runtime, new OrtSessionHandle(session, api), provider);
+    }
+
+    private static OrtSessionOptionsHandle CreateOptions(OnnxRuntime runtime, OnnxSessionSettings settings, ILogger? logger, out string provider)
+    {
+        var api = runtime.Api;
+        var level = settings.OptimizationLevelValue; // an unknown level is refused before anything native is made
+        nint options;
+        api.Check(api.CreateSessionOptions(&options), "CreateSessionOptions");
+        var handle = new OrtSessionOptionsHandle(options, api);
+        try
+        {
+            api.Check(api.SetIntraOpNumThreads(options, settings.IntraOpThreads), "SetIntraOpNumThreads");
+            api.Check(api.SetInterOpNumThreads(options, 1), "SetInterOpNumThreads");
+            api.Check(api.SetSessionExecutionMode(options, 0 /* ORT_SEQUENTIAL */), "SetSessionExecutionMode");
+            api.Check(api.SetSessionGraphOptimizationLevel(options, level), "SetSessionGraphOptimizationLevel");
+            provider = AppendProvider(runtime, options, settings, logger);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     private static string AppendProvider(OnnxRuntime runtime, nint options, OnnxSessionSettings settings, ILogger? logger)

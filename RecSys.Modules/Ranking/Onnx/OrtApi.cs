@@ -48,8 +48,6 @@ internal sealed unsafe class OrtApi
     public readonly delegate* unmanaged<nint, nuint, nint*, nint> SessionGetOutputTypeInfo;   // 34
     public readonly delegate* unmanaged<nint, nuint, nint, byte**, nint> SessionGetInputName; // 36
     public readonly delegate* unmanaged<nint, nuint, nint, byte**, nint> SessionGetOutputName; // 37
-    public readonly delegate* unmanaged<nint*, nint> CreateRunOptions;                        // 39
-    public readonly delegate* unmanaged<nint, nint> RunOptionsSetTerminate;                   // 46
     public readonly delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint> CreateTensorWithDataAsOrtValue; // 49
     public readonly delegate* unmanaged<nint, int*, nint> IsTensor;                           // 50
     public readonly delegate* unmanaged<nint, void**, nint> GetTensorMutableData;             // 51
@@ -68,7 +66,6 @@ internal sealed unsafe class OrtApi
     public readonly delegate* unmanaged<nint, void> ReleaseMemoryInfo;                        // 94
     public readonly delegate* unmanaged<nint, void> ReleaseSession;                           // 95
     public readonly delegate* unmanaged<nint, void> ReleaseValue;                             // 96
-    public readonly delegate* unmanaged<nint, void> ReleaseRunOptions;                        // 97
     public readonly delegate* unmanaged<nint, void> ReleaseTypeInfo;                          // 98
     public readonly delegate* unmanaged<nint, void> ReleaseTensorTypeAndShapeInfo;            // 99
     public readonly delegate* unmanaged<nint, void> ReleaseSessionOptions;                    // 100
@@ -99,8 +96,6 @@ internal sealed unsafe class OrtApi
         SessionGetOutputTypeInfo = (delegate* unmanaged<nint, nuint, nint*, nint>)f[34];
         SessionGetInputName = (delegate* unmanaged<nint, nuint, nint, byte**, nint>)f[36];
         SessionGetOutputName = (delegate* unmanaged<nint, nuint, nint, byte**, nint>)f[37];
-        CreateRunOptions = (delegate* unmanaged<nint*, nint>)f[39];
-        RunOptionsSetTerminate = (delegate* unmanaged<nint, nint>)f[46];
         CreateTensorWithDataAsOrtValue = (delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint>)f[49];
         IsTensor = (delegate* unmanaged<nint, int*, nint>)f[50];
         GetTensorMutableData = (delegate* unmanaged<nint, void**, nint>)f[51];
@@ -119,7 +114,6 @@ internal sealed unsafe class OrtApi
         ReleaseMemoryInfo = (delegate* unmanaged<nint, void>)f[94];
         ReleaseSession = (delegate* unmanaged<nint, void>)f[95];
         ReleaseValue = (delegate* unmanaged<nint, void>)f[96];
-        ReleaseRunOptions = (delegate* unmanaged<nint, void>)f[97];
         ReleaseTypeInfo = (delegate* unmanaged<nint, void>)f[98];
         ReleaseTensorTypeAndShapeInfo = (delegate* unmanaged<nint, void>)f[99];
         ReleaseSessionOptions = (delegate* unmanaged<nint, void>)f[100];

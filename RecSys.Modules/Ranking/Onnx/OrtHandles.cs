@@ -31,5 +31,3 @@ internal sealed unsafe class OrtSessionHandle(nint handle, OrtApi api) : OrtHand
 internal sealed unsafe class OrtMemoryInfoHandle(nint handle, OrtApi api) : OrtHandle(handle, api.ReleaseMemoryInfo);
 
 internal sealed unsafe class OrtValueHandle(nint handle, OrtApi api) : OrtHandle(handle, api.ReleaseValue);
-
-internal sealed unsafe class OrtRunOptionsHandle(nint handle, OrtApi api) : OrtHandle(handle, api.ReleaseRunOptions);

@@ -106,7 +106,7 @@ internal sealed partial class ScoringBatcher : IDisposable
     {
         while (true)
         {
-            RunOneBatch();
+            if (!TryRunOneBatch()) return;
             lock (_lock)
             {
                 if (_queue.Count == 0)
@@ -126,7 +126,7 @@ internal sealed partial class ScoringBatcher : IDisposable
     /// <summary>A pool thread's turn as leader: one batch, then the next turn goes back to the pool so no thread is held.</summary>
     private void LeadOneBatchFromPool()
     {
-        RunOneBatch();
+        if (!TryRunOneBatch()) return;
         lock (_lock)
         {
             if (_queue.Count == 0 || _disposed)
@@ -136,6 +136,22 @@ internal sealed partial class ScoringBatcher : IDisposable
             }
         }
         ThreadPool.UnsafeQueueUserWorkItem(_leadFromPool, null);
+    }
+
+    /// <summary>Runs a batch; on an unexpected failure (not the model's: those go to the batch's requests) gives up the lead and logs.</summary>
+    private bool TryRunOneBatch()
+    {
+        try
+        {
+            RunOneBatch();
+            return true;
+        }
+        catch (Exception ex)
+        {
+            lock (_lock) _leaders--;
+            LogBatchFailed(_logger, Name, 0, ex.ToString());
+            return false;
+        }
     }
 
     private void RunOneBatch()
@@ -166,10 +182,12 @@ internal sealed partial class ScoringBatcher : IDisposable
                 if (failure is not null) pending.Fail(failure);
                 else pending.TryCopyOutput(buffers.Output, rows, _model.OutputWidths);
             }
-            Interlocked.Add(ref _claimed, -buffers.Batch.Count);
         }
         finally
         {
+            // Normally every request is finished by now; after an unexpected failure, none is left waiting for its deadline.
+            foreach (var pending in buffers.Batch) pending.Fail(new InvalidOperationException($"The {Name} scoring batch failed."));
+            Interlocked.Add(ref _claimed, -buffers.Batch.Count);
             buffers.Batch.Clear();
             lock (_lock) _buffers.Push(buffers);
         }

@@ -11,7 +11,7 @@ using RecSys.Ranking.TwoStage;
 namespace RecSys.Benchmarks.Ranking;
 
 /// <summary>
-/// <c>ranking [--seconds 2] [--threads 1] [--rows 200] [--batches cores]</c>: the ranker's figures on the real ONNX Runtime.
+/// <c>ranking [--seconds 2] [--threads 1] [--rows 200] [--batches cores] [--max-batch 4096]</c>: the ranker's figures on the real ONNX Runtime.
 /// 1. rows/s of an MLP 128-256-128 over 100 features (three heads) at batch 1, 64, 512, 4096;
 /// 2. the binding's per-call overhead: our Run (tensors wrapped per call, statuses checked) against the native Run on
 ///    tensors created once, on a tiny model at batch 1 where overhead dominates;
@@ -66,7 +66,7 @@ internal static class RankingBenchmark
         var requestRows = (int)Arg(args, "--rows", 200);
         Console.WriteLine($"3. 32 concurrent callers x {requestRows} rows, same MLP");
         var unbatched = await Concurrent(32, requestRows, seconds, (rows, output) => { model.Run(rows, requestRows, Features, output); return ValueTask.CompletedTask; });
-        using var batcher = new ScoringBatcher(model, new BatcherSettings(4096, TimeSpan.FromMilliseconds(0.5), 1024, (int)Arg(args, "--batches", Environment.ProcessorCount)), NullLogger.Instance, "bench");
+        using var batcher = new ScoringBatcher(model, new BatcherSettings((int)Arg(args, "--max-batch", 4096), TimeSpan.FromMilliseconds(0.5), 1024, (int)Arg(args, "--batches", Environment.ProcessorCount)), NullLogger.Instance, "bench");
         var batched = await Concurrent(32, requestRows, seconds, (rows, output) => batcher.ScoreAsync(rows, requestRows, output, default));
         var (batches, batchRows) = batcher.Counters;
         Console.WriteLine($"unbatched: {unbatched.RowsPerSecond,12:N0} rows/s  p50 {unbatched.P50,6:0.00} ms  p99 {unbatched.P99,6:0.00} ms");

@@ -11,6 +11,11 @@ RUN mkdir -p .local-feed && dotnet pack packaging/librdkafka.redist -o .local-fe
 COPY RecSys.Api/RecSys.Api.csproj RecSys.Api/
 COPY RecSys.Modules/RecSys.Modules.csproj RecSys.Modules/
 RUN dotnet restore RecSys.Api/RecSys.Api.csproj
+# ONNX Runtime's native library: the same pinned npm package and sha256 check as ./scripts/setup (native_onnxruntime);
+# the build copies it beside the published binaries.
+COPY scripts/ scripts/
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null && rm -rf /var/lib/apt/lists/* \
+ && bash -c 'source scripts/setup && native_onnxruntime'
 COPY RecSys.Api/ RecSys.Api/
 COPY RecSys.Modules/ RecSys.Modules/
 RUN dotnet publish RecSys.Api/RecSys.Api.csproj -c Release -o /app --no-restore

@@ -42,6 +42,7 @@ public static class ServiceHost
         app.MapItemsApi();
         app.MapEventsApi();
         app.MapHealthApi();
+        app.MapAdminApi();
         return app;
     }
 

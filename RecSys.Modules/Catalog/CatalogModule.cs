@@ -21,6 +21,7 @@ public static class CatalogModule
     public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<CatalogOptions>().Bind(configuration.GetSection(CatalogOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CatalogStoreOptions>().Bind(configuration.GetSection(CatalogStoreOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<InMemoryCatalog>();
         services.AddSingleton<ICatalog>(sp => sp.GetRequiredService<InMemoryCatalog>());
         services.AddSingleton<ICatalogWriter>(sp => sp.GetRequiredService<InMemoryCatalog>());

@@ -1,0 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RecSys.Catalog;
+
+/// <summary>
+/// The catalog's keys of the <c>Stores</c> section. The PostgreSQL database is <c>ConnectionStrings:Postgres</c>
+/// (an Npgsql connection string).
+/// </summary>
+public sealed class CatalogStoreOptions
+{
+    public const string SectionName = "Stores";
+
+    /// <summary><c>memory</c> (loaded by the demo seeder, the default) or <c>postgres</c> (loaded from PostgreSQL at start-up, refreshed periodically).</summary>
+    [Required, RegularExpression("^(memory|postgres)$", ErrorMessage = "Stores:Catalog must be 'memory' or 'postgres'.")]
+    public string Catalog { get; set; } = "memory";
+
+    /// <summary>How often the PostgreSQL catalog snapshot and social graph are reloaded, in seconds.</summary>
+    [Range(1, 86_400)]
+    public double CatalogRefreshSeconds { get; set; } = 30;
+
+    public bool UsesPostgres => string.Equals(Catalog, "postgres", StringComparison.Ordinal);
+}

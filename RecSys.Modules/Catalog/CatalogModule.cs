@@ -28,6 +28,17 @@ public static class CatalogModule
         services.AddSingleton<InMemorySocialGraph>();
         services.AddSingleton<ISocialGraph>(sp => sp.GetRequiredService<InMemorySocialGraph>());
         services.AddSingleton<ISocialGraphWriter>(sp => sp.GetRequiredService<InMemorySocialGraph>());
+        // Stores:Catalog=postgres: the same in-memory snapshot serves reads; PostgreSQL fills it at start-up and refreshes it.
+        if (string.Equals(configuration.GetSection(CatalogStoreOptions.SectionName)[nameof(CatalogStoreOptions.Catalog)], "postgres", StringComparison.Ordinal))
+        {
+            var connectionString = configuration.GetConnectionString("Postgres");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException("Stores:Catalog is 'postgres' but ConnectionStrings:Postgres is not set (an Npgsql connection string; environment: ConnectionStrings__Postgres).");
+            }
+            services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
+            services.AddHostedService<Postgres.PostgresCatalogLoader>();
+        }
         services.AddHealthChecks().AddCheck<CatalogReadyCheck>("catalog", tags: ["ready"]);
         return services;
     }

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Diagnostics;
+using RecSys.Catalog;
+using RecSys.Demo;
+using RecSys.Features;
+
+namespace RecSys.Api.Cli;
+
+/// <summary>
+/// <c>migrate</c>: applies the numbered PostgreSQL migrations. <c>load</c>: generates the demo world (the <c>Demo</c>
+/// settings, so the service regenerates the same world's item vectors) and loads it into PostgreSQL (catalog, users,
+/// social graph) and Redis (the online store, by replaying the event log). Connection strings come from the usual
+/// configuration (<c>ConnectionStrings:Postgres</c>, <c>ConnectionStrings:Redis</c>, environment included) or the options.
+/// </summary>
+internal static class StoreVerbs
+{
+    private static readonly Option<string?> PostgresOption = new("--postgres") { Description = "Npgsql connection string (default: ConnectionStrings:Postgres)." };
+    private static readonly Option<string?> RedisOption = new("--redis") { Description = "Redis host:port[,password=...][,db=N] (default: ConnectionStrings:Redis)." };
+
+    private static IConfigurationRoot Configuration(string? postgres, string? redis)
+    {
+        var settings = new Dictionary<string, string?>();
+        if (postgres is not null) settings["ConnectionStrings:Postgres"] = postgres;
+        if (redis is not null) settings["ConnectionStrings:Redis"] = redis;
+        return new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddInMemoryCollection(settings)
+            .Build();
+    }
+
+    private static string RequirePostgres(IConfiguration configuration) =>
+        configuration.GetConnectionString("Postgres") is { Length: > 0 } s ? s
+            : throw new InvalidOperationException("No PostgreSQL connection string: pass --postgres or set ConnectionStrings__Postgres.");
+
+    public static Command Migrate()
+    {
+        var command = new Command("migrate", "Apply the numbered PostgreSQL migrations (sql/) that have not run yet; safe to repeat.");
+        command.Options.Add(PostgresOption);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var connection = RequirePostgres(Configuration(result.GetValue(PostgresOption), null));
+            var applied = await PostgresCatalog.MigrateAsync(connection, Console.WriteLine, cancellationToken);
+            Console.WriteLine($"migrate: {applied.Count} applied, {PostgresCatalog.Migrations.Count - applied.Count} already there");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Load()
+    {
+        var command = new Command("load", "Generate the demo world from the Demo settings and load it into PostgreSQL (catalog, social graph) and Redis (online store).");
+        var skipPostgres = new Option<bool>("--no-postgres") { Description = "Do not load PostgreSQL." };
+        var skipRedis = new Option<bool>("--no-redis") { Description = "Do not load Redis." };
+        command.Options.Add(PostgresOption);
+        command.Options.Add(RedisOption);
+        command.Options.Add(skipPostgres);
+        command.Options.Add(skipRedis);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var configuration = Configuration(result.GetValue(PostgresOption), result.GetValue(RedisOption));
+            var watch = Stopwatch.StartNew();
+            void Say(string s) => Console.WriteLine($"[{watch.Elapsed.TotalSeconds,6:0.0}s] {s}");
+            var demo = new DemoOptions();
+            configuration.GetSection(DemoOptions.SectionName).Bind(demo);
+            var world = DemoWorldGenerator.Generate(demo, new Progress<string>(s => Say($"generated {s}")));
+            Say($"world {world.Version}: {world.Items.Count} items, {world.Users.Count} users, {world.Edges.Count} edges, {world.Interactions.Length} events");
+
+            if (!result.GetValue(skipPostgres))
+            {
+                var postgres = RequirePostgres(configuration);
+                await PostgresCatalog.MigrateAsync(postgres, s => Say($"migration {s}"), cancellationToken);
+                await PostgresCatalog.ImportAsync(postgres, world.ToCatalogSnapshot(), world.Edges, new SyncProgress(s => Say($"postgres: {s}")), cancellationToken);
+            }
+            if (!result.GetValue(skipRedis))
+            {
+                // The Redis store wired as the service wires it (it reads item languages from a catalog for the trending keys).
+                var settings = new ConfigurationBuilder().AddConfiguration(configuration)
+                    .AddInMemoryCollection(new Dictionary<string, string?> { ["Stores:Online"] = "redis", ["Stores:Catalog"] = "memory" }).Build();
+                var services = new ServiceCollection().AddSingleton<IConfiguration>(settings).AddLogging().AddCatalog(settings).AddFeatures(settings);
+                await using var provider = services.BuildServiceProvider();
+                provider.GetRequiredService<ICatalogWriter>().Load(world.ToCatalogSnapshot());
+                var store = provider.GetRequiredService<IFeatureStore>();
+                const int chunk = 100_000;
+                for (var start = 0; start < world.Interactions.Length; start += chunk)
+                {
+                    var n = Math.Min(chunk, world.Interactions.Length - start);
+                    await store.ApplyAsync(world.Interactions.AsMemory(start, n), cancellationToken);
+                    Say($"redis: {start + n} of {world.Interactions.Length} events applied");
+                }
+                store.MarkLoaded(world.Users.Count, world.Items.Count);
+            }
+            Say("load finished");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Reports on the caller's thread, so progress lines come out in order.</summary>
+    private sealed class SyncProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+}

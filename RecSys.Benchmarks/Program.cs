@@ -6,6 +6,7 @@ using RecSys.Benchmarks.Macro;
 return args.FirstOrDefault() switch
 {
     "funnel" => await FunnelBenchmark.RunAsync(args[1..]),
+    "redis" => await RecSys.Benchmarks.Stores.RedisBenchmark.RunAsync(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

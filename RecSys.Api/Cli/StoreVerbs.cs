@@ -52,10 +52,12 @@ internal static class StoreVerbs
         var command = new Command("load", "Generate the demo world from the Demo settings and load it into PostgreSQL (catalog, social graph) and Redis (online store).");
         var skipPostgres = new Option<bool>("--no-postgres") { Description = "Do not load PostgreSQL." };
         var skipRedis = new Option<bool>("--no-redis") { Description = "Do not load Redis." };
+        var skipEvents = new Option<bool>("--no-events") { Description = "Do not copy the world's events into PostgreSQL's event_log." };
         command.Options.Add(PostgresOption);
         command.Options.Add(RedisOption);
         command.Options.Add(skipPostgres);
         command.Options.Add(skipRedis);
+        command.Options.Add(skipEvents);
         command.SetAction(async (result, cancellationToken) =>
         {
             var configuration = Configuration(result.GetValue(PostgresOption), result.GetValue(RedisOption));
@@ -71,6 +73,7 @@ internal static class StoreVerbs
                 var postgres = RequirePostgres(configuration);
                 await PostgresCatalog.MigrateAsync(postgres, s => Say($"migration {s}"), cancellationToken);
                 await PostgresCatalog.ImportAsync(postgres, world.ToCatalogSnapshot(), world.Edges, new SyncProgress(s => Say($"postgres: {s}")), cancellationToken);
+                if (!result.GetValue(skipEvents)) await CopyEventsAsync(postgres, world, s => Say($"postgres: {s}"), cancellationToken);
             }
             if (!result.GetValue(skipRedis))
             {
@@ -79,6 +82,11 @@ internal static class StoreVerbs
                     .AddInMemoryCollection(new Dictionary<string, string?> { ["Stores:Online"] = "redis", ["Stores:Catalog"] = "memory" }).Build();
                 var services = new ServiceCollection().AddSingleton<IConfiguration>(settings).AddLogging().AddCatalog(settings).AddFeatures(settings);
                 await using var provider = services.BuildServiceProvider();
+                // Replaying onto existing counters would count every event twice: start from an empty key space.
+                var prefix = settings["Stores:RedisKeyPrefix"] is { Length: > 0 } p ? p : new OnlineStoreOptions().RedisKeyPrefix;
+                var cleared = await RedisOnlineStore.ClearAsync(settings.GetConnectionString("Redis")
+                    ?? throw new InvalidOperationException("No Redis connection string: pass --redis or set ConnectionStrings__Redis."), prefix, cancellationToken);
+                Say($"redis: cleared {cleared} keys under '{prefix}'");
                 provider.GetRequiredService<ICatalogWriter>().Load(world.ToCatalogSnapshot());
                 var store = provider.GetRequiredService<IFeatureStore>();
                 const int chunk = 100_000;
@@ -94,6 +102,50 @@ internal static class StoreVerbs
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Appends the world's events to <c>event_log</c> with deterministic ids (<c>{world version}:{position}</c>), through
+    /// a staging table so that loading the same world again adds nothing.
+    /// </summary>
+    private static async Task CopyEventsAsync(string connectionString, DemoWorld world, Action<string> say, CancellationToken cancellationToken)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var create = new Npgsql.NpgsqlCommand(
+            "CREATE TEMP TABLE event_stage (event_id text, user_id text, item_id text, event_type smallint, value real, occurred_at timestamptz) ON COMMIT DROP", connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var copy = await connection.BeginBinaryImportAsync("COPY event_stage FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            var events = world.Interactions;
+            for (var i = 0; i < events.Length; i++)
+            {
+                var e = events[i];
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync($"{world.Version}:{i}", NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(world.Users[e.UserIndex].Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(world.Items[e.ItemIndex].Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync((short)e.Type, NpgsqlTypes.NpgsqlDbType.Smallint, cancellationToken);
+                await copy.WriteAsync(e.Value, NpgsqlTypes.NpgsqlDbType.Real, cancellationToken);
+                await copy.WriteAsync(DateTimeOffset.FromUnixTimeSeconds(e.UnixSeconds).UtcDateTime, NpgsqlTypes.NpgsqlDbType.TimestampTz, cancellationToken);
+                if ((i + 1) % 500_000 == 0) say($"{i + 1} of {events.Length} events staged");
+            }
+            await copy.CompleteAsync(cancellationToken);
+        }
+        await using (var insert = new Npgsql.NpgsqlCommand(
+            """
+            INSERT INTO event_log (event_id, user_id, item_id, event_type, value, occurred_at)
+            SELECT event_id, user_id, item_id, event_type, value, occurred_at FROM event_stage ORDER BY occurred_at
+            ON CONFLICT (event_id) DO NOTHING
+            """, connection, transaction) { CommandTimeout = 0 })
+        {
+            var added = await insert.ExecuteNonQueryAsync(cancellationToken);
+            say($"{added} events appended to event_log ({world.Interactions.Length - added} were there already)");
+        }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Reports on the caller's thread, so progress lines come out in order.</summary>

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -6,21 +5,10 @@ using RecSys.Catalog.Memory;
 
 namespace RecSys.Catalog;
 
-/// <summary>Options of the <c>Catalog</c> section.</summary>
-public sealed class CatalogOptions
-{
-    public const string SectionName = "Catalog";
-
-    /// <summary>Where items, users and the social graph come from. Only <c>memory</c> exists until the PostgreSQL store lands.</summary>
-    [Required, RegularExpression("^memory$", ErrorMessage = "Catalog:Source must be 'memory'.")]
-    public string Source { get; set; } = "memory";
-}
-
 public static class CatalogModule
 {
     public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<CatalogOptions>().Bind(configuration.GetSection(CatalogOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CatalogStoreOptions>().Bind(configuration.GetSection(CatalogStoreOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<InMemoryCatalog>();
         services.AddSingleton<ICatalog>(sp => sp.GetRequiredService<InMemoryCatalog>());

@@ -18,5 +18,14 @@ public sealed class OnlineStoreOptions
     [Required, RegularExpression("^[A-Za-z0-9:_.-]{0,32}$", ErrorMessage = "Stores:RedisKeyPrefix must be up to 32 letters, digits or ':_.-'.")]
     public string RedisKeyPrefix { get; set; } = "rs:";
 
+    /// <summary>
+    /// Longest a request waits for one Redis read (user state, candidate counters, trending) before it goes on with
+    /// defaults and <c>degraded: ["online-store"]</c>; well under <c>Pipeline:DeadlineMilliseconds</c> so a slow Redis
+    /// leaves the other stages their time. The connection itself is reset only after the connection string's
+    /// <c>commandTimeout</c>.
+    /// </summary>
+    [Range(1, 60_000)]
+    public int RedisReadTimeoutMilliseconds { get; set; } = 80;
+
     public bool UsesRedis => string.Equals(Online, "redis", StringComparison.Ordinal);
 }

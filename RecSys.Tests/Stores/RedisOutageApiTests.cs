@@ -27,7 +27,9 @@ public sealed class RedisOutageApiTests : IDisposable
             builder.UseSetting("Demo:Categories", "12");
             builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
             builder.UseSetting("Stores:Online", "redis");
-            builder.UseSetting("ConnectionStrings:Redis", redis + ",connectTimeout=200,commandTimeout=150");
+            // A command timeout far beyond the deadline: the connection is never reset during the test, so only the
+            // per-read budget (Stores:RedisReadTimeoutMilliseconds, 80 ms) and the deadline can cut a frozen Redis short.
+            builder.UseSetting("ConnectionStrings:Redis", redis + ",connectTimeout=200,commandTimeout=10000");
             builder.UseSetting("Pipeline:DeadlineMilliseconds", "250");
         }
     }
@@ -91,8 +93,11 @@ public sealed class RedisOutageApiTests : IDisposable
         {
             var watch = Stopwatch.StartNew();
             var frozen = await GetAsync(client, "/recommendations?userId=u_9&count=10");
+            // Two reads of 80 ms at most leave retrieval and ranking their time (on an idle machine the answer is only
+            // "online-store"; on a loaded one the later stages may also run out of deadline and say so).
             Assert.Contains("online-store", Degraded(frozen));
-            Assert.True(watch.ElapsedMilliseconds < 1500, $"answered in {watch.ElapsedMilliseconds} ms");
+            Assert.Equal(10, frozen.GetProperty("items").GetArrayLength());
+            Assert.True(watch.ElapsedMilliseconds < 2000, $"answered in {watch.ElapsedMilliseconds} ms (deadline 250 ms, command timeout 10 s)");
         }
         finally
         {

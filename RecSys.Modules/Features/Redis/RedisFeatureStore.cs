@@ -47,6 +47,22 @@ internal sealed partial class RedisFeatureStore(
 
     public bool IsLoaded => _loaded;
 
+    /// <summary>Runs a read batch under the per-read budget (<see cref="OnlineStoreOptions.RedisReadTimeoutMilliseconds"/>) as well as the caller's token.</summary>
+    private async Task<RespReplies> ReadAsync(RespBatch batch, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timeout = storeOptions.Value.RedisReadTimeoutMilliseconds;
+        budget.CancelAfter(timeout);
+        try
+        {
+            return await redis.ExecuteAsync(batch, budget.Token);
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new RedisTimeoutException($"Redis at {redis.Endpoint} did not answer an online-store read within Stores:RedisReadTimeoutMilliseconds ({timeout} ms).");
+        }
+    }
+
     /// <summary>Reads the load marker <see cref="MarkLoaded"/> left in Redis (by this process or by the <c>load</c> verb).</summary>
     internal async Task<bool> RefreshLoadedAsync(CancellationToken cancellationToken)
     {
@@ -75,7 +91,7 @@ internal sealed partial class RedisFeatureStore(
         batch.Command("SMEMBERS"u8, 2).Arg(_userPrefix, userIndex, ":acted"u8);
         batch.Command("HGET"u8, 3).Arg(_userPrefix, userIndex).Arg("last"u8);
         batch.Command("ZRANGEBYSCORE"u8, 4).Arg(_userPrefix, userIndex, ":seen"u8).Arg(seenSince).Arg("+inf"u8);
-        using var replies = await redis.ExecuteAsync(batch, cancellationToken);
+        using var replies = await ReadAsync(batch, cancellationToken);
         var recentReply = replies[0];
         var recent = new int[recentReply.Count];
         var i = 0;
@@ -124,7 +140,7 @@ internal sealed partial class RedisFeatureStore(
         }
         batch.Command("ZMSCORE"u8, 2 + n).Arg(_trendAll);
         for (var i = 0; i < n; i++) batch.Arg(ids[i]);
-        using var replies = await redis.ExecuteAsync(batch, cancellationToken);
+        using var replies = await ReadAsync(batch, cancellationToken);
 
         var decay = Math.Pow(2, -(clock.GetUtcNow().ToUnixTimeSeconds() - origin) / (options.Value.TrendHalfLifeHours * 3600));
         var dest = destination.Span;
@@ -160,7 +176,7 @@ internal sealed partial class RedisFeatureStore(
         var key = languageCode < _trendByLanguage.Length ? _trendByLanguage[languageCode] : _trendAll;
         // A little more than needed, so ties at the cut can be ordered as the in-memory store orders them (item ascending).
         batch.Command("ZREVRANGE"u8, 5).Arg(key).Arg(0).Arg(length + 99).Arg("WITHSCORES"u8);
-        using var replies = await redis.ExecuteAsync(batch, cancellationToken);
+        using var replies = await ReadAsync(batch, cancellationToken);
         var reply = replies[0];
         var scored = new List<(double Score, int Item)>(reply.Count / 2);
         var e = reply.GetEnumerator();

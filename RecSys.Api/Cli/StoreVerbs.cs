@@ -17,9 +17,9 @@ internal static class StoreVerbs
     private static readonly Option<string?> PostgresOption = new("--postgres") { Description = "Npgsql connection string (default: ConnectionStrings:Postgres)." };
     private static readonly Option<string?> RedisOption = new("--redis") { Description = "Redis host:port[,password=...][,db=N] (default: ConnectionStrings:Redis)." };
 
-    private static IConfigurationRoot Configuration(string? postgres, string? redis)
+    private static IConfigurationRoot Configuration(string? postgres, string? redis, IDictionary<string, string?>? more = null)
     {
-        var settings = new Dictionary<string, string?>();
+        var settings = new Dictionary<string, string?>(more ?? new Dictionary<string, string?>());
         if (postgres is not null) settings["ConnectionStrings:Postgres"] = postgres;
         if (redis is not null) settings["ConnectionStrings:Redis"] = redis;
         return new ConfigurationBuilder()
@@ -53,14 +53,24 @@ internal static class StoreVerbs
         var skipPostgres = new Option<bool>("--no-postgres") { Description = "Do not load PostgreSQL." };
         var skipRedis = new Option<bool>("--no-redis") { Description = "Do not load Redis." };
         var skipEvents = new Option<bool>("--no-events") { Description = "Do not copy the world's events into PostgreSQL's event_log." };
+        var items = new Option<int?>("--items") { Description = "Number of items (default: Demo:Items)." };
+        var users = new Option<int?>("--users") { Description = "Number of users (default: Demo:Users)." };
+        var prefix = new Option<string?>("--redis-prefix") { Description = "Redis key prefix (default: Stores:RedisKeyPrefix)." };
         command.Options.Add(PostgresOption);
         command.Options.Add(RedisOption);
         command.Options.Add(skipPostgres);
         command.Options.Add(skipRedis);
         command.Options.Add(skipEvents);
+        command.Options.Add(items);
+        command.Options.Add(users);
+        command.Options.Add(prefix);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var configuration = Configuration(result.GetValue(PostgresOption), result.GetValue(RedisOption));
+            var overrides = new Dictionary<string, string?>();
+            if (result.GetValue(items) is { } itemCount) overrides["Demo:Items"] = itemCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (result.GetValue(users) is { } userCount) overrides["Demo:Users"] = userCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (result.GetValue(prefix) is { } keyPrefix) overrides["Stores:RedisKeyPrefix"] = keyPrefix;
+            var configuration = Configuration(result.GetValue(PostgresOption), result.GetValue(RedisOption), overrides);
             var watch = Stopwatch.StartNew();
             void Say(string s) => Console.WriteLine($"[{watch.Elapsed.TotalSeconds,6:0.0}s] {s}");
             var demo = new DemoOptions();

@@ -55,7 +55,7 @@ public static partial class RedisBenchmark
         var catalog = new InMemoryCatalog();
         catalog.Load(new CatalogSnapshot("bench", Enumerable.Range(0, items).Select(i => new Item(i, $"i_{i}", "t", 0, "c", 0, DateTimeOffset.UnixEpoch, 0, false, "us", "en", "")).ToList(),
             [new UserProfile(0, "u_0", 30, "us", "en", false, 10)], ["c"]));
-        var store = new RedisFeatureStore(redis, Options.Create(new FeaturesOptions()), Options.Create(new OnlineStoreOptions { Online = "redis", RedisKeyPrefix = "bench:" }),
+        var store = new RedisFeatureStore(redis, Options.Create(new FeaturesOptions()), Options.Create(new OnlineStoreOptions { Online = "redis", RedisKeyPrefix = "bench:", RedisReadTimeoutMilliseconds = 10_000 /* measure, never fall back */ }),
             TimeProvider.System, catalog, NullLogger<RedisFeatureStore>.Instance);
         var random = new Random(1);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

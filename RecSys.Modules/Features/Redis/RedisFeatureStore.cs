@@ -32,7 +32,7 @@ internal sealed partial class RedisFeatureStore(
     ILogger<RedisFeatureStore> logger) : IFeatureStore
 {
     /// <summary>How many events one write batch covers when applying a long log.</summary>
-    internal const int ApplyChunk = 20_000;
+    internal const int ApplyChunk = 4096; // small enough that one write batch finishes well within the command timeout
 
     private static readonly byte[][] CounterFields = ["imp"u8.ToArray(), "clk"u8.ToArray(), "lik"u8.ToArray(), "shr"u8.ToArray(), "hid"u8.ToArray(), "dwl"u8.ToArray()];
 

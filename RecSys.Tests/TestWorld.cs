@@ -44,8 +44,12 @@ internal static class TestWorld
         services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration).AddReRanking(configuration).AddPipeline(configuration);
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        // External stores (Stores:Catalog=postgres) load themselves when their hosted services start, as in the host.
-        foreach (var hosted in provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>()) await hosted.StartAsync(CancellationToken.None);
+        // An external catalog (Stores:Catalog=postgres) loads itself when its hosted service starts, as in the host.
+        // Only then are hosted services started here, so that other modules' background services stay out of unit tests.
+        if (!loadCatalog)
+        {
+            foreach (var hosted in provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>()) await hosted.StartAsync(CancellationToken.None);
+        }
         await DemoSeeder.LoadAsync(world, provider.GetRequiredService<ICatalogWriter>(), provider.GetRequiredService<ISocialGraphWriter>(),
             provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None, loadCatalog);
         return provider;

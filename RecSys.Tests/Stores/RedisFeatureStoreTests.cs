@@ -24,10 +24,13 @@ public sealed class RedisFeatureStoreTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _redis.DisposeAsync();
 
+    /// <summary>A read budget far above any hiccup of a loaded CI machine: these tests check behaviour, not the budget.</summary>
+    private static OnlineStoreOptions Online(string prefix) => new() { Online = "redis", RedisKeyPrefix = prefix, RedisReadTimeoutMilliseconds = 30_000 };
+
     private static FeaturesOptions Features(int history) => new() { RecentHistoryLength = history, TrendHalfLifeHours = 24, SeenWindowMinutes = 60, TrendingRefreshSeconds = 5 };
 
     private RedisFeatureStore Redis(ICatalog catalog, TimeProvider clock, int history = 50) =>
-        new(_redis, Options.Create(Features(history)), Options.Create(new OnlineStoreOptions { Online = "redis", RedisKeyPrefix = TestServers.UniquePrefix() }),
+        new(_redis, Options.Create(Features(history)), Options.Create(Online(TestServers.UniquePrefix())),
             clock, catalog, NullLogger<RedisFeatureStore>.Instance);
 
     private static InMemoryFeatureStore Memory(ICatalog catalog, TimeProvider clock, int history = 50) => new(Options.Create(Features(history)), clock, catalog);
@@ -176,7 +179,7 @@ public sealed class RedisFeatureStoreTests : IAsyncLifetime
     [Fact]
     public async Task The_load_marker_lives_in_redis_so_a_new_instance_sees_a_loaded_store()
     {
-        var options = Options.Create(new OnlineStoreOptions { Online = "redis", RedisKeyPrefix = TestServers.UniquePrefix() });
+        var options = Options.Create(Online(TestServers.UniquePrefix()));
         var catalog = LanguageCatalog(4);
         var first = new RedisFeatureStore(_redis, Options.Create(Features(5)), options, TimeProvider.System, catalog, NullLogger<RedisFeatureStore>.Instance);
         var second = new RedisFeatureStore(_redis, Options.Create(Features(5)), options, TimeProvider.System, catalog, NullLogger<RedisFeatureStore>.Instance);

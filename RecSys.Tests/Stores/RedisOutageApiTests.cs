@@ -28,9 +28,12 @@ public sealed class RedisOutageApiTests : IDisposable
             builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
             builder.UseSetting("Stores:Online", "redis");
             // A command timeout far beyond the deadline: the connection is never reset during the test, so only the
-            // per-read budget (Stores:RedisReadTimeoutMilliseconds, 80 ms) and the deadline can cut a frozen Redis short.
+            // per-read budget (Stores:RedisReadTimeoutMilliseconds) and the deadline can cut a frozen Redis short.
             builder.UseSetting("ConnectionStrings:Redis", redis + ",connectTimeout=200,commandTimeout=10000");
-            builder.UseSetting("Pipeline:DeadlineMilliseconds", "250");
+            // Generous for a loaded CI machine, so a healthy request never degrades by accident; the read budget stays
+            // well under it, as in production (80 of 250 ms).
+            builder.UseSetting("Pipeline:DeadlineMilliseconds", "1000");
+            builder.UseSetting("Stores:RedisReadTimeoutMilliseconds", "300");
         }
     }
 
@@ -79,7 +82,7 @@ public sealed class RedisOutageApiTests : IDisposable
             var down = await GetAsync(client, $"/recommendations?userId=u_{6 + i}&count=10");
             Assert.Equal(["online-store"], Degraded(down));
             Assert.Equal(10, down.GetProperty("items").GetArrayLength());
-            Assert.True(watch.ElapsedMilliseconds < 1000, $"answered in {watch.ElapsedMilliseconds} ms");
+            Assert.True(watch.ElapsedMilliseconds < 1500, $"answered in {watch.ElapsedMilliseconds} ms");
         }
 
         _server.Start();
@@ -93,11 +96,11 @@ public sealed class RedisOutageApiTests : IDisposable
         {
             var watch = Stopwatch.StartNew();
             var frozen = await GetAsync(client, "/recommendations?userId=u_9&count=10");
-            // Two reads of 80 ms at most leave retrieval and ranking their time (on an idle machine the answer is only
+            // Two reads of 300 ms at most leave retrieval and ranking their time (on an idle machine the answer is only
             // "online-store"; on a loaded one the later stages may also run out of deadline and say so).
             Assert.Contains("online-store", Degraded(frozen));
             Assert.Equal(10, frozen.GetProperty("items").GetArrayLength());
-            Assert.True(watch.ElapsedMilliseconds < 2000, $"answered in {watch.ElapsedMilliseconds} ms (deadline 250 ms, command timeout 10 s)");
+            Assert.True(watch.ElapsedMilliseconds < 3000, $"answered in {watch.ElapsedMilliseconds} ms (deadline 1 s, command timeout 10 s)");
         }
         finally
         {

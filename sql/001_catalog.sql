@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS users (
     language          text NOT NULL,
     allow_nsfw        boolean NOT NULL DEFAULT false,
     avg_dwell_seconds real NOT NULL DEFAULT 0,
-    created_at        timestamptz NOT NULL DEFAULT now()
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE TABLE IF NOT EXISTS items (
@@ -31,8 +32,21 @@ CREATE TABLE IF NOT EXISTS items (
     updated_at        timestamptz NOT NULL DEFAULT now()
 );
 
--- The catalog refresh asks "what changed since"; new items become retrievable without a restart.
+-- The catalog refresh compares count and max(updated_at) to decide whether to reload; writers need not remember to
+-- bump updated_at, the trigger does.
 CREATE INDEX IF NOT EXISTS items_updated_at ON items (updated_at);
+CREATE INDEX IF NOT EXISTS users_updated_at ON users (updated_at);
+
+CREATE OR REPLACE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END $$;
+
+DROP TRIGGER IF EXISTS items_touch ON items;
+CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+DROP TRIGGER IF EXISTS users_touch ON users;
+CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 
 -- Names the loaded data set (the demo world's version, or an import's), reported by /health/ready.
 CREATE TABLE IF NOT EXISTS catalog_meta (

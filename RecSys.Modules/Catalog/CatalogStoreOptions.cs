@@ -14,9 +14,12 @@ public sealed class CatalogStoreOptions
     [Required, RegularExpression("^(memory|postgres)$", ErrorMessage = "Stores:Catalog must be 'memory' or 'postgres'.")]
     public string Catalog { get; set; } = "memory";
 
-    /// <summary>How often the PostgreSQL catalog snapshot and social graph are reloaded, in seconds.</summary>
+    /// <summary>
+    /// How often PostgreSQL is asked whether the catalog or the social graph changed (a cheap fingerprint query); they
+    /// are reloaded only when it did. Also the longest a new block takes to apply, in seconds.
+    /// </summary>
     [Range(1, 86_400)]
-    public double CatalogRefreshSeconds { get; set; } = 30;
+    public double CatalogRefreshSeconds { get; set; } = 10;
 
     public bool UsesPostgres => string.Equals(Catalog, "postgres", StringComparison.Ordinal);
 }

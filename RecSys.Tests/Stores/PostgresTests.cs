@@ -171,6 +171,16 @@ public sealed class PostgresTests
         Assert.True(catalog.TryGetItem("i_new", out var added));
         Assert.Equal(world.Items.Count, added.Index);
 
+        // An edit is picked up too (the trigger bumps updated_at), and so is a new block.
+        await using (var connection = new NpgsqlConnection(db.ConnectionString))
+        {
+            await connection.ExecuteAsync("UPDATE items SET title = 'Renamed' WHERE item_id = 'i_5'");
+            await connection.ExecuteAsync("INSERT INTO social_edges (from_user, to_id, kind) VALUES (3, 7, 'block') ON CONFLICT DO NOTHING");
+        }
+        Assert.True(await loader.RefreshAsync(default));
+        Assert.Equal("Renamed", catalog.GetItem(5).Title);
+        Assert.True((await services.GetRequiredService<ISocialGraph>().GetContextAsync(3, default)).HasBlocked(7));
+
         await db.DropAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => loader.RefreshAsync(default));
         Assert.Equal(world.Items.Count + 1, catalog.ItemCount);

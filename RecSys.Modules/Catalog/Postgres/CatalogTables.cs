@@ -20,7 +20,7 @@ internal static class CatalogTables
             """
             SELECT concat_ws('/', (SELECT value FROM catalog_meta WHERE key = 'version'),
                    (SELECT count(*) FROM items), (SELECT max(updated_at) FROM items),
-                   (SELECT count(*) FROM users), (SELECT count(*) FROM social_edges), (SELECT max(created_at) FROM social_edges))
+                   (SELECT count(*) FROM users), (SELECT max(updated_at) FROM users), (SELECT count(*) FROM social_edges), (SELECT max(created_at) FROM social_edges))
             """, cancellationToken: cancellationToken)) ?? "";
 
     public static async Task<(CatalogSnapshot Snapshot, List<SocialEdge> Edges)> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

@@ -66,6 +66,8 @@ public static class Verbs
         demo.Subcommands.Add(generate);
         root.Subcommands.Add(demo);
         root.Subcommands.Add(ScoreVerb());
+        root.Subcommands.Add(StoreVerbs.Migrate());
+        root.Subcommands.Add(StoreVerbs.Load());
         return root;
     }
 

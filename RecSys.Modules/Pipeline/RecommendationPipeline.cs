@@ -73,8 +73,10 @@ public sealed partial class RecommendationPipeline(
         {
             candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(personal ? queryVector : default, filter, regionCode, languageCode), token);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && personal)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // Also when the query was already the popular one: a slow online store may have spent the whole deadline
+            // in stage 1, and the fallback (without the deadline) must still answer rather than fail the request.
             Degrade(ref degraded, Degradations.Retrieval, ex);
             candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(default, filter, regionCode, languageCode), cancellationToken);
         }

@@ -21,7 +21,7 @@ public sealed class LoadVerbTests
         await using var redis = new RedisClient(RedisEndpoint.Parse(TestServers.Redis));
         var counters = await redis.HGetAllAsync(prefix + "i:7", default);
         Assert.Equal("500", (await redis.HMGetAsync(prefix + "meta", ["loaded_items"], default))[0]);
-        Assert.Equal(world.Interactions.Count(e => e.ItemIndex == 7 && e.Type == Events.EventType.Impression).ToString(System.Globalization.CultureInfo.InvariantCulture), counters["imp"]);
+        Assert.Equal(world.Interactions.Count(e => e.ItemIndex == 7 && e.Type == RecSys.Events.EventType.Impression).ToString(System.Globalization.CultureInfo.InvariantCulture), counters["imp"]);
 
         Assert.Equal(0, await Verbs.Build().Parse(args).InvokeAsync());
         Assert.Equal(counters, await redis.HGetAllAsync(prefix + "i:7", default)); // replayed onto a cleared prefix, not added

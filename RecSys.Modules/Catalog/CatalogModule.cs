@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RecSys.Catalog.Memory;
 
@@ -24,7 +25,7 @@ public static class CatalogModule
             {
                 throw new InvalidOperationException("Stores:Catalog is 'postgres' but ConnectionStrings:Postgres is not set (an Npgsql connection string; environment: ConnectionStrings__Postgres).");
             }
-            services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
+            services.TryAddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
             services.AddHostedService<Postgres.PostgresCatalogLoader>();
         }
         services.AddHealthChecks().AddCheck<CatalogReadyCheck>("catalog", tags: ["ready"]);

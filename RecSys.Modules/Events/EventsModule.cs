@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,17 @@ public static class EventsModule
     {
         services.AddOptions<EventsOptions>().Bind(configuration.GetSection(EventsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KafkaOptions>().Bind(configuration.GetSection($"{EventsOptions.SectionName}:Kafka")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EventLogOptions>().Bind(configuration.GetSection(EventLogOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        if (string.Equals(configuration.GetSection(EventLogOptions.SectionName)[nameof(EventLogOptions.EventLog)], "postgres", StringComparison.Ordinal))
+        {
+            var connectionString = configuration.GetConnectionString("Postgres");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException("Stores:EventLog is 'postgres' but ConnectionStrings:Postgres is not set (an Npgsql connection string; environment: ConnectionStrings__Postgres).");
+            }
+            services.TryAddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
+            services.AddSingleton<IEventLog, Postgres.PostgresEventLog>();
+        }
         services.AddSingleton<EventStats>();
         services.AddSingleton<EventApplier>();
         services.AddSingleton<InProcessEventBus>();

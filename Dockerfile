@@ -4,15 +4,26 @@
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0-bookworm-slim AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props RecSys.sln appsettings.json ./
+COPY global.json Directory.Build.props Directory.Packages.props NuGet.config RecSys.sln appsettings.json ./
+# The librdkafka.redist placeholder must be in the local feed before restore (as in scripts/setup).
+COPY packaging/ packaging/
+RUN mkdir -p .local-feed && dotnet pack packaging/librdkafka.redist -o .local-feed -nologo -v quiet
 COPY RecSys.Api/RecSys.Api.csproj RecSys.Api/
 COPY RecSys.Modules/RecSys.Modules.csproj RecSys.Modules/
 RUN dotnet restore RecSys.Api/RecSys.Api.csproj
+# ONNX Runtime's native library: the same pinned npm package and sha256 check as ./scripts/setup (native_onnxruntime);
+# the build copies it beside the published binaries.
+COPY scripts/ scripts/
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null && rm -rf /var/lib/apt/lists/* \
+ && bash -c 'source scripts/setup && native_onnxruntime'
 COPY RecSys.Api/ RecSys.Api/
 COPY RecSys.Modules/ RecSys.Modules/
 RUN dotnet publish RecSys.Api/RecSys.Api.csproj -c Release -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-bookworm-slim AS runtime
+# Confluent.Kafka loads the operating system's librdkafka (librdkafka-dev provides the librdkafka.so it looks for).
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends librdkafka1 librdkafka-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
 COPY models/ ./models/

@@ -6,6 +6,9 @@ using RecSys.Benchmarks.Macro;
 return args.FirstOrDefault() switch
 {
     "funnel" => await FunnelBenchmark.RunAsync(args[1..]),
+    "events" => await RecSys.Benchmarks.Events.EventsBenchmark.RunAsync(args[1..]),
+    "ranking" => await RecSys.Benchmarks.Ranking.RankingBenchmark.RunAsync(args[1..]),
+    "redis" => await RecSys.Benchmarks.Stores.RedisBenchmark.RunAsync(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

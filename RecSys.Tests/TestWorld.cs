@@ -34,7 +34,7 @@ internal static class TestWorld
     public static DemoWorld Small => SmallWorld.Value;
 
     /// <summary>Every module registered as the service registers them, the world loaded, and the clock at the world's anchor.</summary>
-    public static async Task<ServiceProvider> CreateServicesAsync(DemoWorld world, Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null)
+    public static async Task<ServiceProvider> CreateServicesAsync(DemoWorld world, Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null, bool loadCatalog = true)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var services = new ServiceCollection();
@@ -44,8 +44,14 @@ internal static class TestWorld
         services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration).AddReRanking(configuration).AddPipeline(configuration);
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        // An external catalog (Stores:Catalog=postgres) loads itself when its hosted service starts, as in the host.
+        // Only then are hosted services started here, so that other modules' background services stay out of unit tests.
+        if (!loadCatalog)
+        {
+            foreach (var hosted in provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>()) await hosted.StartAsync(CancellationToken.None);
+        }
         await DemoSeeder.LoadAsync(world, provider.GetRequiredService<ICatalogWriter>(), provider.GetRequiredService<ISocialGraphWriter>(),
-            provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None);
+            provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None, loadCatalog);
         return provider;
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using RecSys.Api.Hosting;
 using RecSys.Demo;
+using RecSys.Ranking;
 
 namespace RecSys.Api.Cli;
 
@@ -64,6 +65,9 @@ public static class Verbs
         });
         demo.Subcommands.Add(generate);
         root.Subcommands.Add(demo);
+        root.Subcommands.Add(ScoreVerb());
+        root.Subcommands.Add(StoreVerbs.Migrate());
+        root.Subcommands.Add(StoreVerbs.Load());
         root.Subcommands.Add(TrainingVerbs.Train());
         root.Subcommands.Add(TrainingVerbs.Evaluate());
         root.Subcommands.Add(TrainingVerbs.Recommend());
@@ -72,7 +76,49 @@ public static class Verbs
 
     private static async Task<int> ServeAsync(string[] args)
     {
-        await ServiceHost.Build(args).RunAsync();
-        return 0;
+        try
+        {
+            await ServiceHost.Build(args).RunAsync();
+            return 0;
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            // A missing or wrong ONNX Runtime library, or CUDA demanded without a GPU: one line that says what to do.
+            await Console.Error.WriteLineAsync($"RecSys cannot start: {ex.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary><c>score --model any.onnx --input rows.csv --out scores.csv</c>: any ONNX model with one float [N, F] input.</summary>
+    private static Command ScoreVerb()
+    {
+        var score = new Command("score", "Score a CSV of feature rows with any ONNX model that has one float input of shape [N, F]; writes every output as CSV columns.");
+        var model = new Option<string>("--model") { Description = "The .onnx file.", Required = true };
+        var input = new Option<string>("--input") { Description = "CSV of rows, one value per input column; a header row is optional.", Required = true };
+        var output = new Option<string>("--out") { Description = "CSV to write, one column per output value.", Required = true };
+        var runtime = new Option<string?>("--onnxruntime") { Description = "Path of libonnxruntime.so.1 (default: beside the binaries, or .native/ from scripts/setup)." };
+        var batch = new Option<int>("--batch") { Description = "Rows per inference.", DefaultValueFactory = _ => 4096 };
+        score.Options.Add(model);
+        score.Options.Add(input);
+        score.Options.Add(output);
+        score.Options.Add(runtime);
+        score.Options.Add(batch);
+        score.SetAction(async (result, cancellationToken) =>
+        {
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                var done = await RankingTools.ScoreCsvAsync(new ScoreCsvRequest(result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!,
+                    result.GetValue(runtime), Math.Max(1, result.GetValue(batch))), Console.Error, cancellationToken);
+                Console.WriteLine($"scored {done.Rows} rows of {done.Width} ('{done.Input}') into {string.Join(", ", done.Outputs)} in {watch.Elapsed.TotalSeconds:0.00} s");
+                return 0;
+            }
+            catch (Exception ex) when (ex is OnnxRuntimeException or InvalidDataException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"score: {ex.Message}");
+                return 1;
+            }
+        });
+        return score;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using RecSys.Api.Contracts;
+using RecSys.Events;
 using RecSys.Features;
 using RecSys.Pipeline;
 using RecSys.Retrieval;
@@ -27,7 +28,8 @@ public static class RecommendationsApi
 
     /// <summary>Recommendations for a user.</summary>
     public static async Task<Results<Ok<RecommendationsResponse>, ValidationProblem, ProblemHttpResult>> GetRecommendations(
-        [AsParameters] RecommendationsQuery query, RecommendationPipeline pipeline, HttpContext http, CancellationToken cancellationToken)
+        [AsParameters] RecommendationsQuery query, RecommendationPipeline pipeline, IImpressionSink impressions, TimeProvider clock, HttpContext http,
+        CancellationToken cancellationToken)
     {
         var errors = Validate(query, out var request, http.TraceIdentifier);
         if (errors.Count > 0)
@@ -41,6 +43,7 @@ public static class RecommendationsApi
                 detail: "The catalog, embeddings or online store are not loaded yet; /health/ready turns healthy when they are.");
         }
         var result = await pipeline.RecommendAsync(request!, cancellationToken);
+        impressions.Emit(EventsApi.ToImpression(result, request!, clock.GetUtcNow())); // queued; published in the background
         return TypedResults.Ok(ToResponse(result, request!.Explain));
     }
 

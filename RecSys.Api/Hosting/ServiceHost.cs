@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using RecSys.Api.Endpoints;
 using RecSys.Catalog;
 using RecSys.Demo;
+using RecSys.Events;
 using RecSys.Features;
 using RecSys.Pipeline;
 using RecSys.Ranking;
@@ -28,6 +29,7 @@ public static class ServiceHost
             .AddReRanking(configuration)
             .AddPipeline(configuration)
             .AddDemo(configuration)
+            .AddEvents(configuration)
             .AddApiServices();
 
         var app = builder.Build();
@@ -38,7 +40,9 @@ public static class ServiceHost
 
         app.MapRecommendationsApi();
         app.MapItemsApi();
+        app.MapEventsApi();
         app.MapHealthApi();
+        app.MapAdminApi();
         return app;
     }
 

@@ -1,32 +1,33 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RecSys.Catalog.Memory;
 
 namespace RecSys.Catalog;
 
-/// <summary>Options of the <c>Catalog</c> section.</summary>
-public sealed class CatalogOptions
-{
-    public const string SectionName = "Catalog";
-
-    /// <summary>Where items, users and the social graph come from. Only <c>memory</c> exists until the PostgreSQL store lands.</summary>
-    [Required, RegularExpression("^memory$", ErrorMessage = "Catalog:Source must be 'memory'.")]
-    public string Source { get; set; } = "memory";
-}
-
 public static class CatalogModule
 {
     public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<CatalogOptions>().Bind(configuration.GetSection(CatalogOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CatalogStoreOptions>().Bind(configuration.GetSection(CatalogStoreOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<InMemoryCatalog>();
         services.AddSingleton<ICatalog>(sp => sp.GetRequiredService<InMemoryCatalog>());
         services.AddSingleton<ICatalogWriter>(sp => sp.GetRequiredService<InMemoryCatalog>());
         services.AddSingleton<InMemorySocialGraph>();
         services.AddSingleton<ISocialGraph>(sp => sp.GetRequiredService<InMemorySocialGraph>());
         services.AddSingleton<ISocialGraphWriter>(sp => sp.GetRequiredService<InMemorySocialGraph>());
+        // Stores:Catalog=postgres: the same in-memory snapshot serves reads; PostgreSQL fills it at start-up and refreshes it.
+        if (string.Equals(configuration.GetSection(CatalogStoreOptions.SectionName)[nameof(CatalogStoreOptions.Catalog)], "postgres", StringComparison.Ordinal))
+        {
+            var connectionString = configuration.GetConnectionString("Postgres");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException("Stores:Catalog is 'postgres' but ConnectionStrings:Postgres is not set (an Npgsql connection string; environment: ConnectionStrings__Postgres).");
+            }
+            services.TryAddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
+            services.AddHostedService<Postgres.PostgresCatalogLoader>();
+        }
         services.AddHealthChecks().AddCheck<CatalogReadyCheck>("catalog", tags: ["ready"]);
         return services;
     }

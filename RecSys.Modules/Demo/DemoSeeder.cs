@@ -11,6 +11,9 @@ namespace RecSys.Demo;
 /// <summary>
 /// At start-up, generates the demo world in the background and loads it into the embedded stores: catalog, social
 /// graph, online store (by replaying the log) and item vectors. Readiness turns healthy when it finishes.
+/// External stores are never written here: with <c>Stores:Catalog=postgres</c> the catalog and social graph come from
+/// PostgreSQL, and with <c>Stores:Online=redis</c> the online store is Redis; the <c>load</c> verb fills those. The
+/// seeder then only publishes the world's item vectors.
 /// </summary>
 internal sealed partial class DemoSeeder(
     IOptions<DemoOptions> options,
@@ -18,6 +21,8 @@ internal sealed partial class DemoSeeder(
     ISocialGraphWriter socialGraph,
     IFeatureStore featureStore,
     ItemEmbeddingStore embeddings,
+    IOptions<CatalogStoreOptions> catalogStore,
+    IOptions<OnlineStoreOptions> onlineStore,
     ILogger<DemoSeeder> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -35,7 +40,10 @@ internal sealed partial class DemoSeeder(
             var watch = Stopwatch.StartNew();
             LogGenerating(o.Items, o.Users, o.Seed);
             var world = await Task.Run(() => DemoWorldGenerator.Generate(o, new Progress(this)), stoppingToken);
-            await LoadAsync(world, catalog, socialGraph, featureStore, embeddings, stoppingToken);
+            var loadCatalog = !catalogStore.Value.UsesPostgres;
+            var loadOnline = !onlineStore.Value.UsesRedis;
+            if (!loadCatalog || !loadOnline) LogExternalStores(catalogStore.Value.Catalog, onlineStore.Value.Online);
+            await LoadAsync(world, catalog, socialGraph, featureStore, embeddings, stoppingToken, loadCatalog, loadOnline);
             LogLoaded(world.Version, world.Items.Count, world.Users.Count, world.Interactions.Length, watch.Elapsed.TotalSeconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -50,13 +58,19 @@ internal sealed partial class DemoSeeder(
 
     /// <summary>Loads a world into the stores; the online store last, since it marks the service ready.</summary>
     public static async Task LoadAsync(DemoWorld world, ICatalogWriter catalog, ISocialGraphWriter socialGraph, IFeatureStore featureStore,
-        ItemEmbeddingStore embeddings, CancellationToken cancellationToken)
+        ItemEmbeddingStore embeddings, CancellationToken cancellationToken, bool loadCatalog = true, bool loadOnlineStore = true)
     {
-        catalog.Load(world.ToCatalogSnapshot());
-        socialGraph.Load(world.Users.Count, world.Edges);
+        if (loadCatalog)
+        {
+            catalog.Load(world.ToCatalogSnapshot());
+            socialGraph.Load(world.Users.Count, world.Edges);
+        }
         embeddings.Publish(new ItemEmbeddings(world.Version, world.Dimensions, world.ItemVectors));
-        await featureStore.ApplyAsync(world.Interactions, cancellationToken);
-        featureStore.MarkLoaded(world.Users.Count, world.Items.Count);
+        if (loadOnlineStore)
+        {
+            await featureStore.ApplyAsync(world.Interactions, cancellationToken);
+            featureStore.MarkLoaded(world.Users.Count, world.Items.Count);
+        }
     }
 
     private sealed class Progress(DemoSeeder seeder) : IProgress<string>
@@ -66,6 +80,9 @@ internal sealed partial class DemoSeeder(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo world disabled (Demo:Enabled=false): the stores must be loaded by another source")]
     private partial void LogDisabled();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "External stores (Stores:Catalog={Catalog}, Stores:Online={Online}): the demo seeder leaves them to the 'load' verb and publishes only the item vectors of the same world")]
+    private partial void LogExternalStores(string catalog, string online);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Generating the demo world: {Items} items, {Users} users, seed {Seed}")]
     private partial void LogGenerating(int items, int users, int seed);

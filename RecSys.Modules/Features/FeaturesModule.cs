@@ -13,7 +13,16 @@ public static class FeaturesModule
     {
         services.AddOptions<FeaturesOptions>().Bind(configuration.GetSection(FeaturesOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IFeatureStore, InMemoryFeatureStore>();
+        services.AddOptions<OnlineStoreOptions>().Bind(configuration.GetSection(OnlineStoreOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        // Stores:Online picks the implementation (an invalid value is refused by the options validation at start-up).
+        if (string.Equals(configuration.GetSection(OnlineStoreOptions.SectionName)[nameof(OnlineStoreOptions.Online)], "redis", StringComparison.Ordinal))
+        {
+            Redis.RedisStoreRegistration.AddRedisFeatureStore(services, configuration);
+        }
+        else
+        {
+            services.AddSingleton<IFeatureStore, InMemoryFeatureStore>();
+        }
         services.AddSingleton(sp => new FeatureAssembler(FeatureSchema.Default, sp.GetRequiredService<IOptions<FeaturesOptions>>().Value.HotItemTrendScore));
         services.AddHealthChecks().AddCheck<FeatureStoreReadyCheck>("online-store", tags: ["ready"]);
         return services;

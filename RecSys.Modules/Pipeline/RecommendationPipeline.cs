@@ -73,8 +73,10 @@ public sealed partial class RecommendationPipeline(
         {
             candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(personal ? queryVector : default, filter, regionCode, languageCode), token);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && personal)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // Also when the query was already the popular one: a slow online store may have spent the whole deadline
+            // in stage 1, and the fallback (without the deadline) must still answer rather than fail the request.
             Degrade(ref degraded, Degradations.Retrieval, ex);
             candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(default, filter, regionCode, languageCode), cancellationToken);
         }
@@ -83,7 +85,8 @@ public sealed partial class RecommendationPipeline(
         using (candidates)
         {
             var n = candidates.Count;
-            var width = assembler.Schema.Count;
+            var rowAssembler = AssemblerFor(ranker.Schema);
+            var width = rowAssembler.Schema.Count;
             var stats = ArrayPool<ItemStats>.Shared.Rent(n);
             var rows = ArrayPool<float>.Shared.Rent(Math.Max(1, n * width));
             var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
@@ -103,13 +106,13 @@ public sealed partial class RecommendationPipeline(
                     Array.Clear(stats, 0, n);
                 }
                 var context = new FeatureContext(user, history, social, request.Device, regionCode, languageCode, clock.GetUtcNow());
-                assembler.Assemble(context, catalog, new CandidateFeatureInputs(candidates.Items, candidates.Scores, candidates.Sources, stats.AsSpan(0, n)), rows);
+                rowAssembler.Assemble(context, catalog, new CandidateFeatureInputs(candidates.Items, candidates.Scores, candidates.Sources, stats.AsSpan(0, n)), rows);
                 var afterFeatures = Stopwatch.GetTimestamp();
 
                 // 4. Ranking; on failure or timeout the candidates keep their retrieval order.
                 try
                 {
-                    await ranker.ScoreAsync(new FeatureMatrix(rows.AsMemory(0, n * width), n, assembler.Schema), scores.AsMemory(0, n), token);
+                    await ranker.ScoreAsync(new FeatureMatrix(rows.AsMemory(0, n * width), n, rowAssembler.Schema), scores.AsMemory(0, n), token);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -150,6 +153,19 @@ public sealed partial class RecommendationPipeline(
             }
         }
     }
+
+    /// <summary>The assembler for the schema the ranker's loaded model expects (the default one when it has no preference).</summary>
+    private FeatureAssembler AssemblerFor(FeatureSchema? schema)
+    {
+        if (schema is null || ReferenceEquals(schema, assembler.Schema)) return assembler;
+        var cached = _modelAssembler;
+        if (cached is not null && ReferenceEquals(cached.Schema, schema)) return cached;
+        cached = new FeatureAssembler(schema, featureOptions.Value.HotItemTrendScore);
+        _modelAssembler = cached;
+        return cached;
+    }
+
+    private FeatureAssembler? _modelAssembler;
 
     /// <summary>Fills <paramref name="order"/> with candidate positions, best score first (ties keep retrieval order).</summary>
     internal static void SortByScoreDescending(Span<float> scores, Span<int> order)

@@ -31,5 +31,8 @@ public interface IRanker
     /// <summary>The model version reported in responses.</summary>
     string ModelVersion { get; }
 
+    /// <summary>The schema the loaded model expects rows in; null when any schema will do.</summary>
+    FeatureSchema? Schema => null;
+
     ValueTask ScoreAsync(FeatureMatrix features, Memory<float> scores, CancellationToken cancellationToken);
 }

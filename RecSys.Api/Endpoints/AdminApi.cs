@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using RecSys.Ranking;
+
+namespace RecSys.Api.Endpoints;
+
+/// <summary>Operating the ranker's models: what is served, and a hot reload of the version the models folder names.</summary>
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/admin/models").WithTags("Admin");
+        group.MapGet("/", GetModels)
+            .WithName("GetModels")
+            .WithSummary("The ranking models being served")
+            .WithDescription("Version, source manifest, execution provider, feature schema, each model's inputs and outputs with their weights, batch counters, and the last reload attempt.")
+            .Produces<RankingModelsStatus>(StatusCodes.Status200OK);
+        group.MapPost("/reload", ReloadAsync)
+            .WithName("ReloadModels")
+            .WithSummary("Load the version the models folder names and swap it in")
+            .WithDescription("Loads, validates against its manifest and warms up the new version, then swaps it in atomically; requests in flight finish on the old one. A corrupt or mismatched version is refused with 422 and the old one keeps serving.")
+            .Produces<RankingModelsStatus>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        return app;
+    }
+
+    /// <summary>The ranking models being served.</summary>
+    public static Ok<RankingModelsStatus> GetModels(IRankingModels models) => TypedResults.Ok(models.Status);
+
+    /// <summary>Loads the version the models folder names and swaps it in.</summary>
+    public static async Task<Results<Ok<RankingModelsStatus>, ProblemHttpResult>> ReloadAsync(IRankingModels models, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return TypedResults.Ok(await models.ReloadAsync(cancellationToken));
+        }
+        catch (ModelRejectedException ex)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model version was refused; the previous version keeps serving.",
+                detail: ex.Message, extensions: new Dictionary<string, object?> { ["servingVersion"] = models.Status.Version });
+        }
+    }
+}

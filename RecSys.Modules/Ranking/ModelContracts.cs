@@ -1,0 +1,47 @@
+namespace RecSys.Ranking;
+
+/// <summary>An input or output of an ONNX model: name, element type (float, int64, ...) and shape (-1 for an open dimension).</summary>
+public sealed record OnnxTensorInfo(string Name, string ElementType, IReadOnlyList<long> Shape);
+
+/// <summary>
+/// <c>manifest.json</c> of a model version: the feature schema (ordered names) the models expect, the pre-ranker (one
+/// score output, optional) and the main ranker, whose named outputs are combined by their weights into the final score.
+/// </summary>
+public sealed record ModelManifest(string Version, IReadOnlyList<string> Features, PreRankerManifest? PreRanker, RankerManifest Ranker);
+
+/// <summary>The cheap first-stage model: a file relative to the manifest and the output that orders candidates.</summary>
+public sealed record PreRankerManifest(string File, string Output = "score");
+
+/// <summary>The main model: a file relative to the manifest and a weight for each output it combines.</summary>
+public sealed record RankerManifest(string File, IReadOnlyDictionary<string, double> Outputs);
+
+/// <summary>What the ranker serves now, for <c>GET /admin/models</c>.</summary>
+public sealed record RankingModelsStatus(
+    string Version,
+    string Source,
+    DateTimeOffset LoadedAt,
+    string OnnxRuntimeVersion,
+    string ExecutionProvider,
+    IReadOnlyList<string> Features,
+    IReadOnlyList<RankingModelInfo> Models,
+    int PreRankKeep,
+    ModelReloadAttempt? LastReload);
+
+/// <summary>One loaded model: its role (pre-ranker, ranker), file and signature, and the weights of its combined outputs.</summary>
+public sealed record RankingModelInfo(string Role, string File, IReadOnlyList<OnnxTensorInfo> Inputs, IReadOnlyList<OnnxTensorInfo> Outputs, IReadOnlyDictionary<string, double>? OutputWeights, long Batches, long Rows);
+
+/// <summary>The last reload: when, and why it was refused (null when it succeeded).</summary>
+public sealed record ModelReloadAttempt(DateTimeOffset At, string? Version, string? Error);
+
+/// <summary>The ranker's models: what is served now, and an atomic reload of the version named in the models folder.</summary>
+public interface IRankingModels
+{
+    RankingModelsStatus Status { get; }
+
+    /// <summary>Loads, validates and warms up the version on disk, then swaps it in; requests in flight finish on the old one.</summary>
+    /// <exception cref="ModelRejectedException">The new version is corrupt or does not match its manifest; the old one keeps serving.</exception>
+    Task<RankingModelsStatus> ReloadAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A model version refused at load: the message names the file and what was wrong.</summary>
+public sealed class ModelRejectedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -69,4 +69,37 @@ public sealed class DenseNetwork
         }
         return 1f / (1f + MathF.Exp(-current[0]));
     }
+
+    /// <summary>
+    /// The same function over full rows of <paramref name="schema"/> (whose names must include <see cref="Features"/>):
+    /// the standardisation is folded into the first layer (w / scale, b - Σ w mean / scale) and features the network
+    /// does not read get weight 0. Layers as (weights [outputs, inputs] row-major, bias), input side first.
+    /// </summary>
+    public IReadOnlyList<(float[] Weights, float[] Bias)> FoldedLayers(IReadOnlyList<string> schema)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var columns = Features.Select(f =>
+        {
+            for (var c = 0; c < schema.Count; c++) if (schema[c] == f) return c;
+            throw new ArgumentException($"Feature {f} is not in the schema.", nameof(schema));
+        }).ToArray();
+        var outputs = Biases[0].Length;
+        var inputs = Features.Count;
+        var first = new float[outputs * schema.Count];
+        var bias = new float[outputs];
+        for (var o = 0; o < outputs; o++)
+        {
+            double b = Biases[0][o];
+            for (var i = 0; i < inputs; i++)
+            {
+                var w = Weights[0][(o * inputs) + i] / InputScale[i];
+                first[(o * schema.Count) + columns[i]] = w;
+                b -= (double)w * InputMean[i];
+            }
+            bias[o] = (float)b;
+        }
+        var layers = new List<(float[], float[])> { (first, bias) };
+        for (var l = 1; l < Layers; l++) layers.Add(((float[])Weights[l].Clone(), (float[])Biases[l].Clone()));
+        return layers;
+    }
 }

@@ -74,6 +74,11 @@ public static class Trainer
     public const string ReportMarkdownFile = "report.md";
     public const string CurrentFile = "current";
     public const string RankersFile = "rankers.json";
+    public const string ManifestFile = "manifest.json";
+    public const string PreRankerFile = "preranker.onnx";
+    public const string RankerFile = "ranker.onnx";
+
+    private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -166,9 +171,21 @@ public static class Trainer
         await File.WriteAllLinesAsync(Path.Combine(staging, UserIdsFile), dataset.UserIds, cancellationToken);
         await File.WriteAllLinesAsync(Path.Combine(staging, UserItemsFile),
             Enumerable.Range(0, matrix.Rows).Select(u => string.Join(' ', matrix.RowIndices(u).ToArray())), cancellationToken);
+        if (rankers.Count == 2 && rows is not null)
+        {
+            // The serving two-stage ranker's format: both models take full rows of the schema; standardisation is folded in.
+            var schema = rows.Schema.Names.ToList();
+            await File.WriteAllBytesAsync(Path.Combine(staging, PreRankerFile),
+                RecSys.Ranking.OnnxModelExport.WriteSigmoidNetwork(schema.Count, rankers[0].Network.FoldedLayers(schema), "score"), cancellationToken);
+            await File.WriteAllBytesAsync(Path.Combine(staging, RankerFile),
+                RecSys.Ranking.OnnxModelExport.WriteSigmoidNetwork(schema.Count, rankers[1].Network.FoldedLayers(schema), "p_click"), cancellationToken);
+            var manifest = new RecSys.Ranking.ModelManifest(version, schema, new RecSys.Ranking.PreRankerManifest(PreRankerFile, "score"),
+                new RecSys.Ranking.RankerManifest(RankerFile, new Dictionary<string, double> { ["p_click"] = 1.0 }));
+            await File.WriteAllTextAsync(Path.Combine(staging, ManifestFile), JsonSerializer.Serialize(manifest, ManifestJson), cancellationToken);
+        }
         if (rankers.Count > 0)
         {
-            // TEMPORARY: plain weight arrays until the ranking issue's ONNX writer exports them as preranker.onnx / ranker.onnx.
+            // The weights as plain arrays too (inspection, other exporters).
             var exported = rankers.Select(r => new
             {
                 name = r.Name,
@@ -195,7 +212,7 @@ public static class Trainer
             new Dictionary<string, string>
             {
                 ["item_vectors"] = ItemVectorsFile, ["item_ids"] = ItemIdsFile, ["user_vectors"] = UserVectorsFile, ["user_ids"] = UserIdsFile, ["user_items"] = UserItemsFile,
-                ["rankers"] = RankersFile,
+                ["rankers"] = RankersFile, ["manifest"] = ManifestFile, ["preranker"] = PreRankerFile, ["ranker"] = RankerFile,
             }, rows?.Schema.Names.ToList() ?? []);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportJsonFile), JsonSerializer.Serialize(report, Json), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportMarkdownFile), Markdown(report, results), cancellationToken);

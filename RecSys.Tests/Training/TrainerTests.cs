@@ -45,6 +45,33 @@ public class TrainerTests
         }
         Assert.Equal(20, model.Recommend("nobody", 20).Length); // popular items for an unknown user
 
+        // The ONNX models in the manifest's format load in ONNX Runtime and score as the trainer's networks do.
+        var manifest = System.Text.Json.JsonSerializer.Deserialize<RecSys.Ranking.ModelManifest>(
+            File.ReadAllText(Path.Combine(run.Directory, Trainer.ManifestFile)), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        Assert.Equal("v-test", manifest.Version);
+        Assert.Equal(RecSys.Features.FeatureSchema.Default.Names, manifest.Features);
+        var width = manifest.Features.Count;
+        const int n = 64;
+        var rng = new Random(3);
+        var input = new float[n * width];
+        for (var i = 0; i < input.Length; i++) input[i] = (float)rng.NextDouble();
+        foreach (var (file, output, ranker) in new[] { (manifest.PreRanker!.File, manifest.PreRanker.Output, run.Rankers[0]), (manifest.Ranker.File, "p_click", run.Rankers[1]) })
+        {
+            using var onnx = RecSys.Ranking.Onnx.OnnxModel.Load(RecSys.Tests.Ranking.OrtBindingTests.Runtime, Path.Combine(run.Directory, file), RecSys.Tests.Ranking.OrtBindingTests.Cpu);
+            Assert.Equal(output, Assert.Single(onnx.Outputs).Name);
+            var scores = new float[n];
+            onnx.Run(input, n, width, scores);
+            var columns = ranker.Network.Features.Select(f => manifest.Features.ToList().IndexOf(f)).ToArray();
+            var spread = 0.0;
+            for (var r = 0; r < n; r++)
+            {
+                var expected = ranker.Network.Predict(columns.Select(c => input[(r * width) + c]).ToArray());
+                Assert.True(Math.Abs(expected - scores[r]) < 1e-5, $"{file} row {r}: ONNX {scores[r]}, trainer {expected}");
+                spread += Math.Abs(scores[r] - scores[0]);
+            }
+            Assert.True(spread > 1e-4, $"{file}: scores do not depend on the row");
+        }
+
         // The same version again is refused, and the folder is untouched.
         await Assert.ThrowsAsync<IOException>(() => Trainer.RunAsync(dataset, Options with { ModelsDirectory = dir.Path }, null, CancellationToken.None));
     }

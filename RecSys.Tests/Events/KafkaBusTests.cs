@@ -26,7 +26,9 @@ public sealed class KafkaBusTests : IDisposable
         if (Directory.Exists(_spool)) Directory.Delete(_spool, recursive: true);
     }
 
-    private Dictionary<string, string?> Settings(string bootstrap) => new()
+    /// <param name="deliveryTimeoutMilliseconds">Short for the spool tests (an unreachable broker must spool quickly); long
+    /// otherwise, so that a slow, loaded machine does not spool events that a test expects on the topic.</param>
+    private Dictionary<string, string?> Settings(string bootstrap, int deliveryTimeoutMilliseconds = 1000) => new()
     {
         ["Events:Bus"] = "kafka",
         ["Events:Kafka:BootstrapServers"] = bootstrap,
@@ -34,7 +36,7 @@ public sealed class KafkaBusTests : IDisposable
         ["Events:Kafka:ImpressionsTopic"] = "impressions-" + _suffix,
         ["Events:Kafka:ConsumerGroup"] = "group-" + _suffix,
         ["Events:Kafka:SpoolDirectory"] = _spool,
-        ["Events:Kafka:DeliveryTimeoutMilliseconds"] = "1000",
+        ["Events:Kafka:DeliveryTimeoutMilliseconds"] = deliveryTimeoutMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Events:Kafka:SpoolRetryMilliseconds"] = "100",
         ["Events:Kafka:SessionTimeoutMilliseconds"] = "6000",
     };
@@ -78,13 +80,14 @@ public sealed class KafkaBusTests : IDisposable
     [Fact]
     public async Task A_restarted_consumer_resumes_from_committed_offsets_without_double_counting()
     {
-        await using var services = await ServicesAsync(Settings(_cluster.BootstrapServers));
+        await using var services = await ServicesAsync(Settings(_cluster.BootstrapServers, deliveryTimeoutMilliseconds: 20_000));
         var bus = services.GetRequiredService<IEventBus>();
         Assert.IsType<KafkaEventBus>(bus);
         var clicksBefore = (await StatsAsync(services, "i_7")).Clicks;
         var sharesBefore = (await StatsAsync(services, "i_8")).Shares;
 
         await bus.PublishAsync(Clicks("first", 40, "i_7", marker: "i_8"), default);
+        Assert.Equal(0, ((KafkaEventBus)bus).Status.SpoolBacklog); // delivered to the topic, not spooled
         using (var stop = new CancellationTokenSource())
         {
             var first = Consumer(services, services.GetRequiredService<EventApplier>()).RunAsync(stop.Token);

@@ -6,6 +6,7 @@ using RecSys.Benchmarks.Macro;
 return args.FirstOrDefault() switch
 {
     "funnel" => await FunnelBenchmark.RunAsync(args[1..]),
+    "ann" => AnnBenchmark.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

@@ -1,0 +1,75 @@
+using System.Runtime.CompilerServices;
+
+namespace RecSys.Retrieval.Hnsw;
+
+/// <summary>
+/// A binary heap of (distance, node) pairs over two parallel arrays that grow only when a search needs more room than
+/// any before it: the nearest on top (candidates) or the farthest on top (results, bounded to ef by the caller).
+/// </summary>
+internal sealed class DistanceHeap(int initialCapacity, bool max)
+{
+    private float[] _distances = new float[initialCapacity];
+    private int[] _ids = new int[initialCapacity];
+    private readonly bool _max = max;
+
+    public int Count { get; private set; }
+
+    public float TopDistance => _distances[0];
+
+    public int TopId => _ids[0];
+
+    public void Clear() => Count = 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Before(float a, float b) => _max ? a > b : a < b;
+
+    public void Push(float distance, int id)
+    {
+        if (Count == _distances.Length)
+        {
+            Array.Resize(ref _distances, Count * 2);
+            Array.Resize(ref _ids, Count * 2);
+        }
+        var i = Count++;
+        var distances = _distances;
+        var ids = _ids;
+        while (i > 0)
+        {
+            var parent = (i - 1) >> 1;
+            if (!Before(distance, distances[parent])) break;
+            distances[i] = distances[parent];
+            ids[i] = ids[parent];
+            i = parent;
+        }
+        distances[i] = distance;
+        ids[i] = id;
+    }
+
+    /// <summary>Removes the top entry and returns its id.</summary>
+    public int Pop()
+    {
+        var top = _ids[0];
+        var n = --Count;
+        if (n > 0)
+        {
+            var distance = _distances[n];
+            var id = _ids[n];
+            var distances = _distances;
+            var ids = _ids;
+            var i = 0;
+            while (true)
+            {
+                var child = (2 * i) + 1;
+                if (child >= n) break;
+                if (child + 1 < n && Before(distances[child + 1], distances[child])) child++;
+                if (!Before(distances[child], distance)) break;
+                distances[i] = distances[child];
+                ids[i] = ids[child];
+                i = child;
+            }
+            distances[i] = distance;
+            ids[i] = id;
+        }
+        return top;
+    }
+}

@@ -96,9 +96,14 @@ internal static class AnnBenchmark
         var ids = new int[k];
         var scores = new float[k];
         var latencies = new double[queryCount];
+        // Warm-up: every query once at every ef, so tiered JIT has produced its final code before anything is timed.
         foreach (var ef in efs)
         {
-            for (var q = 0; q < Math.Min(200, queryCount); q++) index!.Search(queries.AsSpan(q * dims, dims), k, ef, ids, scores);
+            for (var q = 0; q < queryCount; q++) index!.Search(queries.AsSpan(q * dims, dims), k, ef, ids, scores);
+        }
+        Thread.Sleep(500);
+        foreach (var ef in efs)
+        {
             long hits = 0;
             var started = Stopwatch.GetTimestamp();
             for (var q = 0; q < queryCount; q++)

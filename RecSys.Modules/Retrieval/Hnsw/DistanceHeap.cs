@@ -6,11 +6,10 @@ namespace RecSys.Retrieval.Hnsw;
 /// A binary heap of (distance, node) pairs over two parallel arrays that grow only when a search needs more room than
 /// any before it: the nearest on top (candidates) or the farthest on top (results, bounded to ef by the caller).
 /// </summary>
-internal sealed class DistanceHeap(int initialCapacity, bool max)
+internal sealed class DistanceHeap<TOrder>(int initialCapacity) where TOrder : struct, IHeapOrder
 {
     private float[] _distances = new float[initialCapacity];
     private int[] _ids = new int[initialCapacity];
-    private readonly bool _max = max;
 
     public int Count { get; private set; }
 
@@ -21,7 +20,7 @@ internal sealed class DistanceHeap(int initialCapacity, bool max)
     public void Clear() => Count = 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Before(float a, float b) => _max ? a > b : a < b;
+    private static bool Before(float a, float b) => default(TOrder).Before(a, b);
 
     public void Push(float distance, int id)
     {
@@ -72,4 +71,22 @@ internal sealed class DistanceHeap(int initialCapacity, bool max)
         }
         return top;
     }
+}
+
+/// <summary>Which of two distances sits nearer the top of a <see cref="DistanceHeap{TOrder}"/> (a struct, so the JIT inlines it).</summary>
+internal interface IHeapOrder
+{
+    bool Before(float a, float b);
+}
+
+/// <summary>Nearest on top.</summary>
+internal readonly struct NearestFirst : IHeapOrder
+{
+    public bool Before(float a, float b) => a < b;
+}
+
+/// <summary>Farthest on top.</summary>
+internal readonly struct FarthestFirst : IHeapOrder
+{
+    public bool Before(float a, float b) => a > b;
 }

@@ -202,7 +202,7 @@ internal sealed class HnswIndex
             {
                 GreedyClosest(ref qRef, ref current, ref currentDistance, level);
             }
-            SearchLayer(context, ref qRef, current, currentDistance, ef, 0, ref filter, filtering, excludeDeleted: true);
+            SearchLayer(context, ref qRef, current, currentDistance, ef, 0, ref filter, filtering, excludeDeleted: Volatile.Read(ref _deleted) > 0);
             var results = context.Results;
             while (results.Count > k) results.Pop();
             var found = results.Count;
@@ -515,11 +515,13 @@ internal sealed class HnswIndex
             var candidateDistance = candidates.TopDistance;
             if (candidateDistance > bound && (results.Count >= ef || !filtering)) break;
             var node = candidates.Pop();
-            var links = Links(node, level);
-            var count = Volatile.Read(ref links[0]);
+            ref var links = ref LinksRef(node, level);
+            var count = Volatile.Read(ref links);
+            if (count > 0) Prefetch(ref Row(Unsafe.Add(ref links, 1)));
             for (var j = 1; j <= count; j++)
             {
-                var neighbour = links[j];
+                var neighbour = Unsafe.Add(ref links, j);
+                if (j < count) Prefetch(ref Row(Unsafe.Add(ref links, j + 1)));
                 if (visited.TestAndMark(neighbour)) continue;
                 var d = Distance(ref q, neighbour);
                 if (results.Count < ef || d < bound)
@@ -535,6 +537,18 @@ internal sealed class HnswIndex
             }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ref float address)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref address));
+    }
+
+    /// <summary>A reference to the count slot of a node's list on a level; the ids follow it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref int LinksRef(int id, int level) => ref level == 0
+        ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_links0), (nint)id * _linkStride0)
+        : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_upper[id]!), (level - 1) * _linkStrideUpper);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsReturnable<TFilter>(int id, ref TFilter filter, bool excludeDeleted) where TFilter : struct, IItemFilter =>

@@ -22,6 +22,9 @@ internal sealed class VisitedSet(int capacity)
         }
     }
 
+    /// <summary>The tag slot of a node, for prefetching.</summary>
+    public ref ushort Slot(int node) => ref _tags[node];
+
     /// <summary>Marks <paramref name="node"/> visited and says whether it already was.</summary>
     public bool TestAndMark(int node)
     {
@@ -63,8 +66,8 @@ internal sealed class SearchContextPool(int capacity, int dimensions)
 internal sealed class SearchContext(int capacity, int dimensions)
 {
     public VisitedSet Visited { get; } = new(capacity);
-    public DistanceHeap Candidates { get; } = new(64, max: false);
-    public DistanceHeap Results { get; } = new(64, max: true);
+    public DistanceHeap<NearestFirst> Candidates { get; } = new(64);
+    public DistanceHeap<FarthestFirst> Results { get; } = new(64);
 
     /// <summary>The query, normalised when the metric is cosine.</summary>
     public float[] Query { get; } = new float[dimensions];

@@ -11,7 +11,8 @@ namespace RecSys.Benchmarks.Macro;
 
 /// <summary>
 /// <c>ann --base b.fvecs --query q.fvecs --groundtruth gt.ivecs [--k 10] [--ef 16,32,64,128] [--M 16]
-/// [--ef-construction 200] [--threads 1,2] [--metric ip|l2] [--peers hnswlib,faiss] [--json out.json] [--save f] [--load f]</c>:
+/// [--ef-construction 200] [--threads 1,2] [--metric ip|l2] [--peers hnswlib,faiss|none] [--json out.json] [--save f] [--load f]
+/// [--peer-cache dir]</c>:
 /// builds our HNSW index (once per thread count, the last one is searched; or loads a saved one), then per ef prints
 /// recall@k against the ground truth, single-thread QPS, p50/p99 latency, beside the same run of the peers.
 /// <c>ann synthetic --out dir [--count 200000] [--dims 64] [--queries 1000] [--clusters 1000] [--spread 0.25] [--gt-k 100] [--seed 1]</c>
@@ -47,9 +48,10 @@ internal static class AnnBenchmark
         Console.WriteLine($"ann: {count:N0} x {dims} base, {queryCount:N0} queries, k={k}, M={m}, efConstruction={efConstruction}, metric {metricName}, {Environment.ProcessorCount} cores");
 
         var results = new List<RunResult> { RunOurs(args, data, dims, count, queries, queryCount, truth, truthK, k, efs, m, efConstruction, threadCounts, metric) };
-        foreach (var peer in peers)
+        var peerCache = Text(args, "--peer-cache", "");
+        foreach (var peer in peers.Where(p => p != "none"))
         {
-            var result = RunPeer(peer, basePath, queryPath, truthPath, metricName, m, efConstruction, threadCounts, k, efs);
+            var result = RunPeer(peer, basePath, queryPath, truthPath, metricName, m, efConstruction, threadCounts, k, efs, peerCache);
             if (result is not null) results.Add(result);
         }
         Print(results, count, dims, m);
@@ -121,7 +123,7 @@ internal static class AnnBenchmark
         return new RunResult("ours", builds, index!.MemoryBytes, rows);
     }
 
-    private static RunResult? RunPeer(string peer, string basePath, string queryPath, string truthPath, string metric, int m, int efConstruction, int[] threadCounts, int k, int[] efs)
+    private static RunResult? RunPeer(string peer, string basePath, string queryPath, string truthPath, string metric, int m, int efConstruction, int[] threadCounts, int k, int[] efs, string peerCache)
     {
         string executable;
         var prefix = new List<string>();
@@ -162,6 +164,11 @@ internal static class AnnBenchmark
                 efConstruction.ToString(CultureInfo.InvariantCulture), threadCounts[t].ToString(CultureInfo.InvariantCulture),
                 k.ToString(CultureInfo.InvariantCulture), last ? string.Join(',', efs) : "0",
             };
+            // hnswlib can keep its built index (--peer-cache dir): a later run with --load for ours then rebuilds neither.
+            if (peer == "hnswlib" && peerCache.Length > 0 && last)
+            {
+                arguments.Add(Path.Combine(peerCache, $"hnswlib-M{m}-ef{efConstruction}-{Path.GetFileNameWithoutExtension(basePath)}.bin"));
+            }
             var (code, output) = Exec(executable, arguments);
             if (code != 0)
             {

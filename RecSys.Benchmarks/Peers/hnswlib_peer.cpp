@@ -1,7 +1,7 @@
 // Peer harness for the `ann` benchmark verb: builds hnswlib (Debian libhnswlib-dev headers) on the same TEXMEX files
 // with the same M / efConstruction, then runs single-threaded searches per ef and prints one JSON object per line.
 // Compiled by the verb: g++ -O3 -march=native -std=c++17 -pthread hnswlib_peer.cpp -o hnswlib_peer
-// Usage: hnswlib_peer base.fvecs query.fvecs groundtruth.ivecs metric(ip|l2) M efConstruction threads k ef1,ef2,... (0: build only)
+// Usage: hnswlib_peer base.fvecs query.fvecs groundtruth.ivecs metric(ip|l2) M efConstruction threads k ef1,ef2,... (0: build only) [cache.bin]
 // Prints {build, memory} first, then {ef, recall, qps, p50, p99} per ef.
 #include <hnswlib/hnswlib.h>
 #include <algorithm>
@@ -59,18 +59,27 @@ int main(int argc, char** argv) {
 
     hnswlib::SpaceInterface<float>* space = metric == "l2" ? static_cast<hnswlib::SpaceInterface<float>*>(new hnswlib::L2Space(d))
                                                            : static_cast<hnswlib::SpaceInterface<float>*>(new hnswlib::InnerProductSpace(d));
-    auto* index = new hnswlib::HierarchicalNSW<float>(space, n, M, efc, 42);
-    const auto t0 = std::chrono::steady_clock::now();
-    index->addPoint(base.data(), 0);
-    std::atomic<int> next{1};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < std::max(1, threads); t++) {
-        workers.emplace_back([&] {
-            for (int i = next++; i < n; i = next++) index->addPoint(&base[static_cast<size_t>(i) * d], i);
-        });
+    // Optional argv[10]: a cache file; loaded when it exists (build time then reads 0), else written after the build.
+    const std::string cache = argc > 10 ? argv[10] : "";
+    hnswlib::HierarchicalNSW<float>* index = nullptr;
+    double build = 0;
+    if (!cache.empty() && std::ifstream(cache).good()) {
+        index = new hnswlib::HierarchicalNSW<float>(space, cache);
+    } else {
+        index = new hnswlib::HierarchicalNSW<float>(space, n, M, efc, 42);
+        const auto t0 = std::chrono::steady_clock::now();
+        index->addPoint(base.data(), 0);
+        std::atomic<int> next{1};
+        std::vector<std::thread> workers;
+        for (int t = 0; t < std::max(1, threads); t++) {
+            workers.emplace_back([&] {
+                for (int i = next++; i < n; i = next++) index->addPoint(&base[static_cast<size_t>(i) * d], i);
+            });
+        }
+        for (auto& w : workers) w.join();
+        build = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (!cache.empty()) index->saveIndex(cache);
     }
-    for (auto& w : workers) w.join();
-    const double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     size_t memory = index->max_elements_ * index->size_data_per_element_;
     for (int i = 0; i < n; i++) if (index->element_levels_[i] > 0) memory += index->size_links_per_element_ * index->element_levels_[i];
 

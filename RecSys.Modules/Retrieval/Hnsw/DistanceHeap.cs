@@ -1,73 +1,86 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace RecSys.Retrieval.Hnsw;
 
 /// <summary>
 /// A binary heap of (distance, node) pairs over two parallel arrays that grow only when a search needs more room than
 /// any before it: the nearest on top (candidates) or the farthest on top (results, bounded to ef by the caller).
+/// Indexing goes through unchecked references: every index is below <see cref="Count"/>, which never exceeds the arrays.
 /// </summary>
 internal sealed class DistanceHeap<TOrder>(int initialCapacity) where TOrder : struct, IHeapOrder
 {
     private float[] _distances = new float[initialCapacity];
     private int[] _ids = new int[initialCapacity];
+    private int _count;
 
-    public int Count { get; private set; }
+    public int Count => _count;
 
-    public float TopDistance => _distances[0];
+    public float TopDistance => MemoryMarshal.GetArrayDataReference(_distances);
 
-    public int TopId => _ids[0];
+    public int TopId => MemoryMarshal.GetArrayDataReference(_ids);
 
-    public void Clear() => Count = 0;
+    public void Clear() => _count = 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Before(float a, float b) => default(TOrder).Before(a, b);
 
     public void Push(float distance, int id)
     {
-        if (Count == _distances.Length)
+        if (_count == _distances.Length)
         {
-            Array.Resize(ref _distances, Count * 2);
-            Array.Resize(ref _ids, Count * 2);
+            Array.Resize(ref _distances, _count * 2);
+            Array.Resize(ref _ids, _count * 2);
         }
-        var i = Count++;
-        var distances = _distances;
-        var ids = _ids;
+        var i = _count++;
+        ref var distances = ref MemoryMarshal.GetArrayDataReference(_distances);
+        ref var ids = ref MemoryMarshal.GetArrayDataReference(_ids);
         while (i > 0)
         {
             var parent = (i - 1) >> 1;
-            if (!Before(distance, distances[parent])) break;
-            distances[i] = distances[parent];
-            ids[i] = ids[parent];
+            var parentDistance = Unsafe.Add(ref distances, parent);
+            if (!Before(distance, parentDistance)) break;
+            Unsafe.Add(ref distances, i) = parentDistance;
+            Unsafe.Add(ref ids, i) = Unsafe.Add(ref ids, parent);
             i = parent;
         }
-        distances[i] = distance;
-        ids[i] = id;
+        Unsafe.Add(ref distances, i) = distance;
+        Unsafe.Add(ref ids, i) = id;
     }
 
     /// <summary>Removes the top entry and returns its id.</summary>
     public int Pop()
     {
-        var top = _ids[0];
-        var n = --Count;
+        ref var distances = ref MemoryMarshal.GetArrayDataReference(_distances);
+        ref var ids = ref MemoryMarshal.GetArrayDataReference(_ids);
+        var top = ids;
+        var n = --_count;
         if (n > 0)
         {
-            var distance = _distances[n];
-            var id = _ids[n];
-            var distances = _distances;
-            var ids = _ids;
+            var distance = Unsafe.Add(ref distances, n);
+            var id = Unsafe.Add(ref ids, n);
             var i = 0;
             while (true)
             {
                 var child = (2 * i) + 1;
                 if (child >= n) break;
-                if (child + 1 < n && Before(distances[child + 1], distances[child])) child++;
-                if (!Before(distances[child], distance)) break;
-                distances[i] = distances[child];
-                ids[i] = ids[child];
+                var childDistance = Unsafe.Add(ref distances, child);
+                if (child + 1 < n)
+                {
+                    var right = Unsafe.Add(ref distances, child + 1);
+                    if (Before(right, childDistance))
+                    {
+                        child++;
+                        childDistance = right;
+                    }
+                }
+                if (!Before(childDistance, distance)) break;
+                Unsafe.Add(ref distances, i) = childDistance;
+                Unsafe.Add(ref ids, i) = Unsafe.Add(ref ids, child);
                 i = child;
             }
-            distances[i] = distance;
-            ids[i] = id;
+            Unsafe.Add(ref distances, i) = distance;
+            Unsafe.Add(ref ids, i) = id;
         }
         return top;
     }

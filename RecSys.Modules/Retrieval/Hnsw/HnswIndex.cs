@@ -521,7 +521,12 @@ internal sealed class HnswIndex
             for (var j = 1; j <= count; j++)
             {
                 var neighbour = Unsafe.Add(ref links, j);
-                if (j < count) Prefetch(ref Row(Unsafe.Add(ref links, j + 1)));
+                if (j < count)
+                {
+                    var next = Unsafe.Add(ref links, j + 1);
+                    Prefetch(ref Row(next));
+                    PrefetchTag(ref visited.Slot(next));
+                }
                 if (visited.TestAndMark(neighbour)) continue;
                 var d = Distance(ref q, neighbour);
                 if (results.Count < ef || d < bound)
@@ -535,11 +540,25 @@ internal sealed class HnswIndex
                     }
                 }
             }
+            // The next node to expand: fetch its link list while this loop's tail retires.
+            if (candidates.Count > 0) Prefetch(ref LinksRef(candidates.TopId, level));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Prefetch(ref float address)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref address));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ref int address)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref address));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchTag(ref ushort address)
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref address));
     }

@@ -23,12 +23,14 @@ internal sealed class VisitedSet(int capacity)
     }
 
     /// <summary>The tag slot of a node, for prefetching.</summary>
-    public ref ushort Slot(int node) => ref _tags[node];
+    public ref ushort Slot(int node) => ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tags), node);
 
     /// <summary>Marks <paramref name="node"/> visited and says whether it already was.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool TestAndMark(int node)
     {
-        ref var tag = ref _tags[node];
+        // Node ids come from the graph, always below the capacity the set was made for.
+        ref var tag = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tags), node);
         if (tag == _current) return true;
         tag = _current;
         return false;

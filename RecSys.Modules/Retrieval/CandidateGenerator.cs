@@ -73,8 +73,8 @@ internal sealed partial class CandidateGenerator(
         var annIds = ArrayPool<int>.Shared.Rent(Math.Max(1, annCount));
         var annScores = ArrayPool<float>.Shared.Rent(Math.Max(1, annCount));
         var popularIds = ArrayPool<int>.Shared.Rent(Math.Max(1, popularCount));
-        var positions = t_positions ??= new Dictionary<int, int>(2048);
-        positions.Clear();
+        Dictionary<int, int>? positions = null;
+        var merging = false;
         try
         {
             var annFound = 0;
@@ -89,6 +89,11 @@ internal sealed partial class CandidateGenerator(
                 ? popular.Take(popularCount, query.Filter, query.LanguageCode, query.RegionCode, popularIds.AsSpan(0, popularCount)) : 0;
 
             await WaitForSources(token, cancellationToken, itemToItem, social, trending, fresh).ConfigureAwait(false);
+
+            // The merge is synchronous: the thread it runs on lends its dictionary (taken after the await, never across it).
+            positions = t_positions ??= new Dictionary<int, int>(2048);
+            positions.Clear();
+            merging = true; // from here each side source's buffer is returned by its Merge
 
             // Merge in priority order. ANN results passed the filter inside the search.
             for (var i = 0; i < annFound && set.Count < capacity; i++)
@@ -106,15 +111,18 @@ internal sealed partial class CandidateGenerator(
         catch
         {
             set.Dispose();
-            Release(itemToItem);
-            Release(social);
-            Release(trending);
-            Release(fresh);
+            if (!merging)
+            {
+                Release(itemToItem);
+                Release(social);
+                Release(trending);
+                Release(fresh);
+            }
             throw;
         }
         finally
         {
-            positions.Clear();
+            positions?.Clear();
             ArrayPool<int>.Shared.Return(annIds);
             ArrayPool<float>.Shared.Return(annScores);
             ArrayPool<int>.Shared.Return(popularIds);

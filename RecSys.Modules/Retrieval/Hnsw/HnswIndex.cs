@@ -29,7 +29,9 @@ internal sealed class HnswIndex
 
     private const int SelectivitySamples = 256;
 
+    /// <summary>Vectors in a pinned array; row 0 starts at <see cref="_vectorBase"/>, on a 64-byte boundary, so 512-bit loads do not straddle cache lines.</summary>
     private readonly float[] _vectors;
+    private readonly int _vectorBase;
     private readonly int[] _links0;
     private readonly int[]?[] _upper;
     private readonly byte[] _levels;
@@ -52,7 +54,7 @@ internal sealed class HnswIndex
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentNullException.ThrowIfNull(parameters);
         parameters.Validate();
-        if ((long)capacity * dimensions > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(capacity), "capacity x dimensions exceeds the largest array.");
+        if (((long)capacity * dimensions) + 16 > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(capacity), "capacity x dimensions exceeds the largest array.");
         Dimensions = dimensions;
         Metric = metric;
         Capacity = capacity;
@@ -60,7 +62,8 @@ internal sealed class HnswIndex
         _linkStride0 = parameters.MaxM0 + 1;
         _linkStrideUpper = parameters.M + 1;
         _levelMultiplier = 1.0 / Math.Log(parameters.M);
-        _vectors = new float[(long)capacity * dimensions];
+        _vectors = GC.AllocateArray<float>((capacity * dimensions) + 16, pinned: true);
+        _vectorBase = AlignmentOffset(_vectors);
         _links0 = new int[(long)capacity * _linkStride0];
         _upper = new int[]?[capacity];
         _levels = new byte[capacity];
@@ -89,7 +92,7 @@ internal sealed class HnswIndex
         {
             long upper = 0;
             foreach (var links in _upper) if (links is not null) upper += 16 + (4L * links.Length);
-            return (4L * _vectors.Length) + (4L * _links0.Length) + (8L * _upper.Length) + upper + _levels.Length + (4L * _flags.Length) + (4L * _locks.Length);
+            return (4L * ((long)Capacity * Dimensions)) + (4L * _links0.Length) + (8L * _upper.Length) + upper + _levels.Length + (4L * _flags.Length) + (4L * _locks.Length);
         }
     }
 
@@ -99,10 +102,10 @@ internal sealed class HnswIndex
         if (vectors.Length % dimensions != 0) throw new ArgumentException($"{vectors.Length} floats are not a multiple of {dimensions} dimensions.", nameof(vectors));
         var count = vectors.Length / dimensions;
         var index = new HnswIndex(dimensions, metric, Math.Max(1, Math.Max(count, capacity ?? count)), parameters);
-        vectors.CopyTo(index._vectors);
+        vectors.CopyTo(index.VectorData);
         if (metric == HnswMetric.Cosine)
         {
-            for (var i = 0; i < count; i++) Distances.Normalize(index._vectors.AsSpan(i * dimensions, dimensions));
+            for (var i = 0; i < count; i++) Distances.Normalize(index.VectorData.Slice(i * dimensions, dimensions));
         }
         for (var i = 0; i < count; i++) index.PrepareNode(i);
         index._reserved = count;
@@ -134,7 +137,7 @@ internal sealed class HnswIndex
             Interlocked.Decrement(ref _reserved);
             throw new InvalidOperationException($"The index is full ({Capacity} nodes); build a larger one.");
         }
-        var row = _vectors.AsSpan(id * Dimensions, Dimensions);
+        var row = VectorData.Slice(id * Dimensions, Dimensions);
         vector.CopyTo(row);
         if (Metric == HnswMetric.Cosine) Distances.Normalize(row);
         PrepareNode(id);
@@ -163,7 +166,16 @@ internal sealed class HnswIndex
     public bool IsDeleted(int id) => (uint)id < (uint)Count && (Volatile.Read(ref _flags[id]) & DeletedFlag) != 0;
 
     /// <summary>The stored vector of a node (normalised for cosine).</summary>
-    public ReadOnlySpan<float> Vector(int id) => _vectors.AsSpan(id * Dimensions, Dimensions);
+    public ReadOnlySpan<float> Vector(int id) => _vectors.AsSpan(_vectorBase + (id * Dimensions), Dimensions);
+
+    /// <summary>Every vector slot, row after row (capacity x dimensions).</summary>
+    internal Span<float> VectorData => _vectors.AsSpan(_vectorBase, Capacity * Dimensions);
+
+    private static unsafe int AlignmentOffset(float[] pinned)
+    {
+        var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+        return (int)((64 - (address % 64)) % 64 / sizeof(float));
+    }
 
     public int Search(ReadOnlySpan<float> query, int k, int ef, Span<int> ids, Span<float> scores) =>
         Search(query, k, ef, default(AllowAll), ids, scores);
@@ -579,7 +591,7 @@ internal sealed class HnswIndex
         : _upper[id].AsSpan((level - 1) * _linkStrideUpper, _linkStrideUpper);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref float Row(int id) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), (nint)id * Dimensions);
+    private ref float Row(int id) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), _vectorBase + ((nint)id * Dimensions));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Distance(ref float q, int id) => Metric == HnswMetric.L2
@@ -601,7 +613,7 @@ internal sealed class HnswIndex
 
     // ---- persistence access -------------------------------------------------------------------------------------
 
-    internal float[] RawVectors => _vectors;
+    internal Span<float> RawVectors => VectorData;
     internal int[] RawLinks0 => _links0;
     internal int[]?[] RawUpper => _upper;
     internal byte[] RawLevels => _levels;

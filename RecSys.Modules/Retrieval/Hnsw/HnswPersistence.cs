@@ -58,7 +58,7 @@ internal static class HnswPersistence
 
         var checksum = new Checksum();
         Write(stream, header, ref checksum);
-        Write(stream, MemoryMarshal.AsBytes(index.RawVectors.AsSpan(0, count * dims)), ref checksum);
+        Write(stream, MemoryMarshal.AsBytes(index.RawVectors[..(count * dims)]), ref checksum);
         Write(stream, index.RawLevels.AsSpan(0, count), ref checksum);
         Write(stream, MemoryMarshal.AsBytes(index.RawFlags.AsSpan(0, count)), ref checksum);
         Write(stream, MemoryMarshal.AsBytes(index.RawLinks0.AsSpan(0, count * m0Stride)), ref checksum);
@@ -123,7 +123,7 @@ internal static class HnswPersistence
         }
 
         var index = new HnswIndex(dims, metric, Math.Max(Math.Max(1, count), capacity ?? count), new HnswParameters(m, efConstruction, seed));
-        Read(stream, MemoryMarshal.AsBytes(index.RawVectors.AsSpan(0, count * dims)), ref checksum);
+        Read(stream, MemoryMarshal.AsBytes(index.RawVectors[..(count * dims)]), ref checksum);
         Read(stream, index.RawLevels.AsSpan(0, count), ref checksum);
         Read(stream, MemoryMarshal.AsBytes(index.RawFlags.AsSpan(0, count)), ref checksum);
         Read(stream, MemoryMarshal.AsBytes(index.RawLinks0.AsSpan(0, count * m0Stride)), ref checksum);

@@ -201,8 +201,13 @@ internal static class AnnBenchmark
                 var root = json.RootElement;
                 if (root.TryGetProperty("build", out var build))
                 {
-                    builds[threadCounts[t]] = build.GetDouble();
                     memory = root.GetProperty("memory").GetInt64();
+                    if (build.GetDouble() <= 0)
+                    {
+                        Console.WriteLine($"{peer}: loaded its cached index (no build time)");
+                        continue;
+                    }
+                    builds[threadCounts[t]] = build.GetDouble();
                     Console.WriteLine($"{peer}: built on {threadCounts[t]} thread(s) in {build.GetDouble():0.00} s");
                 }
                 else if (last)

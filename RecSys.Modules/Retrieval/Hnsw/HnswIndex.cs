@@ -6,7 +6,7 @@ namespace RecSys.Retrieval.Hnsw;
 /// <summary>
 /// Hierarchical navigable small world graph (Malkov &amp; Yashunin, 2018) for approximate nearest neighbour search.
 /// <para>
-/// Layout: vectors in one row-major array; level-0 links in one flat array (per node: a count, then up to 2M ids);
+/// Layout: one flat array of node blocks, each the vector then the level-0 links (a count, then up to 2M ids);
 /// upper-level links in one small array per node that has upper levels (about 1/M of nodes). Node ids are dense
 /// (0..Count-1) and equal the row of the vector, so callers use item indices directly.
 /// </para>
@@ -29,10 +29,14 @@ internal sealed class HnswIndex
 
     private const int SelectivitySamples = 256;
 
-    /// <summary>Vectors in a pinned array; row 0 starts at <see cref="_vectorBase"/>, on a 64-byte boundary, so 512-bit loads do not straddle cache lines.</summary>
-    private readonly float[] _vectors;
-    private readonly int _vectorBase;
-    private readonly int[] _links0;
+    /// <summary>
+    /// Node blocks in one pinned array: per node its vector, then its level-0 list (count + 2M ids, stored as int bits),
+    /// padded to a multiple of 64 bytes. Block 0 starts at <see cref="_nodeBase"/>, on a 64-byte boundary, so vector
+    /// loads never straddle cache lines, and a node's links sit beside the vector a search has just read.
+    /// </summary>
+    private readonly float[] _nodes;
+    private readonly int _nodeBase;
+    private readonly int _nodeStride;
     private readonly int[]?[] _upper;
     private readonly byte[] _levels;
     private readonly int[] _flags;
@@ -54,7 +58,8 @@ internal sealed class HnswIndex
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentNullException.ThrowIfNull(parameters);
         parameters.Validate();
-        if (((long)capacity * dimensions) + 16 > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(capacity), "capacity x dimensions exceeds the largest array.");
+        var nodeStride = ((dimensions + parameters.MaxM0 + 1 + 15) / 16) * 16;
+        if (((long)capacity * nodeStride) + 16 > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(capacity), "capacity x dimensions exceeds the largest array.");
         Dimensions = dimensions;
         Metric = metric;
         Capacity = capacity;
@@ -62,9 +67,9 @@ internal sealed class HnswIndex
         _linkStride0 = parameters.MaxM0 + 1;
         _linkStrideUpper = parameters.M + 1;
         _levelMultiplier = 1.0 / Math.Log(parameters.M);
-        _vectors = GC.AllocateArray<float>((capacity * dimensions) + 16, pinned: true);
-        _vectorBase = AlignmentOffset(_vectors);
-        _links0 = new int[(long)capacity * _linkStride0];
+        _nodeStride = nodeStride;
+        _nodes = GC.AllocateArray<float>((capacity * nodeStride) + 16, pinned: true);
+        _nodeBase = AlignmentOffset(_nodes);
         _upper = new int[]?[capacity];
         _levels = new byte[capacity];
         _flags = new int[capacity];
@@ -92,7 +97,7 @@ internal sealed class HnswIndex
         {
             long upper = 0;
             foreach (var links in _upper) if (links is not null) upper += 16 + (4L * links.Length);
-            return (4L * ((long)Capacity * Dimensions)) + (4L * _links0.Length) + (8L * _upper.Length) + upper + _levels.Length + (4L * _flags.Length) + (4L * _locks.Length);
+            return (4L * Capacity * _nodeStride) + (8L * _upper.Length) + upper + _levels.Length + (4L * _flags.Length) + (4L * _locks.Length);
         }
     }
 
@@ -102,10 +107,11 @@ internal sealed class HnswIndex
         if (vectors.Length % dimensions != 0) throw new ArgumentException($"{vectors.Length} floats are not a multiple of {dimensions} dimensions.", nameof(vectors));
         var count = vectors.Length / dimensions;
         var index = new HnswIndex(dimensions, metric, Math.Max(1, Math.Max(count, capacity ?? count)), parameters);
-        vectors.CopyTo(index.VectorData);
-        if (metric == HnswMetric.Cosine)
+        for (var i = 0; i < count; i++)
         {
-            for (var i = 0; i < count; i++) Distances.Normalize(index.VectorData.Slice(i * dimensions, dimensions));
+            var row = index.RowSpan(i);
+            vectors.Slice(i * dimensions, dimensions).CopyTo(row);
+            if (metric == HnswMetric.Cosine) Distances.Normalize(row);
         }
         for (var i = 0; i < count; i++) index.PrepareNode(i);
         index._reserved = count;
@@ -137,7 +143,7 @@ internal sealed class HnswIndex
             Interlocked.Decrement(ref _reserved);
             throw new InvalidOperationException($"The index is full ({Capacity} nodes); build a larger one.");
         }
-        var row = VectorData.Slice(id * Dimensions, Dimensions);
+        var row = RowSpan(id);
         vector.CopyTo(row);
         if (Metric == HnswMetric.Cosine) Distances.Normalize(row);
         PrepareNode(id);
@@ -166,10 +172,9 @@ internal sealed class HnswIndex
     public bool IsDeleted(int id) => (uint)id < (uint)Count && (Volatile.Read(ref _flags[id]) & DeletedFlag) != 0;
 
     /// <summary>The stored vector of a node (normalised for cosine).</summary>
-    public ReadOnlySpan<float> Vector(int id) => _vectors.AsSpan(_vectorBase + (id * Dimensions), Dimensions);
+    public ReadOnlySpan<float> Vector(int id) => RowSpan(id);
 
-    /// <summary>Every vector slot, row after row (capacity x dimensions).</summary>
-    internal Span<float> VectorData => _vectors.AsSpan(_vectorBase, Capacity * Dimensions);
+    private Span<float> RowSpan(int id) => _nodes.AsSpan(_nodeBase + (id * _nodeStride), Dimensions);
 
     private static unsafe int AlignmentOffset(float[] pinned)
     {
@@ -578,7 +583,7 @@ internal sealed class HnswIndex
     /// <summary>A reference to the count slot of a node's list on a level; the ids follow it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref int LinksRef(int id, int level) => ref level == 0
-        ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_links0), (nint)id * _linkStride0)
+        ? ref Unsafe.As<float, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_nodes), _nodeBase + ((nint)id * _nodeStride) + Dimensions))
         : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_upper[id]!), (level - 1) * _linkStrideUpper);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -587,11 +592,11 @@ internal sealed class HnswIndex
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Span<int> Links(int id, int level) => level == 0
-        ? _links0.AsSpan(id * _linkStride0, _linkStride0)
+        ? MemoryMarshal.CreateSpan(ref LinksRef(id, 0), _linkStride0)
         : _upper[id].AsSpan((level - 1) * _linkStrideUpper, _linkStrideUpper);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref float Row(int id) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectors), _vectorBase + ((nint)id * Dimensions));
+    private ref float Row(int id) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_nodes), _nodeBase + ((nint)id * _nodeStride));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Distance(ref float q, int id) => Metric == HnswMetric.L2
@@ -613,8 +618,9 @@ internal sealed class HnswIndex
 
     // ---- persistence access -------------------------------------------------------------------------------------
 
-    internal Span<float> RawVectors => VectorData;
-    internal int[] RawLinks0 => _links0;
+    /// <summary>The node blocks (capacity x <see cref="NodeStride"/> floats): vectors and level-0 links.</summary>
+    internal Span<float> RawNodes => _nodes.AsSpan(_nodeBase, Capacity * _nodeStride);
+    internal int NodeStride => _nodeStride;
     internal int[]?[] RawUpper => _upper;
     internal byte[] RawLevels => _levels;
     internal int[] RawFlags => _flags;

@@ -8,8 +8,9 @@ namespace RecSys.Retrieval.Hnsw;
 /// <code>
 /// header (64 bytes, little-endian): magic "RSHNSW\0\0", format version, metric, dimensions, count, M, M0, efConstruction,
 ///   seed, entry (id | level &lt;&lt; 32), upper-link ints, payload bytes
-/// payload: vectors (count x dims float32), levels (count bytes), flags (count int32), level-0 links (count x (M0+1) int32),
-///   upper links (their int32s, node after node, for nodes with levels above 0)
+/// payload: node blocks (count x stride float32; stride = dims + M0 + 1 rounded up to 16: the vector, then the level-0
+///   list as int32 bits: count, ids), levels (count bytes), flags (count int32), upper links (their int32s, node after
+///   node, for nodes with levels above 0)
 /// trailer: 64-bit checksum of header and payload
 /// </code>
 /// A file with another magic or version, a length other than the header promises, or a wrong checksum is refused with
@@ -35,10 +36,10 @@ internal static class HnswPersistence
     {
         var count = index.Count;
         var dims = index.Dimensions;
-        var m0Stride = index.Parameters.MaxM0 + 1;
+        var stride = index.NodeStride;
         long upperInts = 0;
         for (var i = 0; i < count; i++) upperInts += index.RawUpper[i]?.Length ?? 0;
-        var payload = (4L * count * dims) + count + (4L * count) + (4L * count * m0Stride) + (4L * upperInts);
+        var payload = (4L * count * stride) + count + (4L * count) + (4L * upperInts);
 
         Span<byte> header = stackalloc byte[HeaderBytes];
         header.Clear();
@@ -58,10 +59,9 @@ internal static class HnswPersistence
 
         var checksum = new Checksum();
         Write(stream, header, ref checksum);
-        Write(stream, MemoryMarshal.AsBytes(index.RawVectors[..(count * dims)]), ref checksum);
+        WriteLarge(stream, index.RawNodes[..(count * stride)], ref checksum);
         Write(stream, index.RawLevels.AsSpan(0, count), ref checksum);
         Write(stream, MemoryMarshal.AsBytes(index.RawFlags.AsSpan(0, count)), ref checksum);
-        Write(stream, MemoryMarshal.AsBytes(index.RawLinks0.AsSpan(0, count * m0Stride)), ref checksum);
         for (var i = 0; i < count; i++)
         {
             if (index.RawUpper[i] is { } links) Write(stream, MemoryMarshal.AsBytes(links.AsSpan()), ref checksum);
@@ -108,8 +108,8 @@ internal static class HnswPersistence
         {
             throw new InvalidDataException("header fields are out of range (corrupt header).");
         }
-        var m0Stride = m0 + 1;
-        var payload = (4L * count * dims) + count + (4L * count) + (4L * count * m0Stride) + (4L * upperInts);
+        var stride = ((dims + m0 + 1 + 15) / 16) * 16;
+        var payload = (4L * count * stride) + count + (4L * count) + (4L * upperInts);
         if ((int)(payload & 0x7FFFFFFF) != payloadLow) throw new InvalidDataException("header fields disagree with each other (corrupt header).");
         if (stream.CanSeek)
         {
@@ -123,10 +123,10 @@ internal static class HnswPersistence
         }
 
         var index = new HnswIndex(dims, metric, Math.Max(Math.Max(1, count), capacity ?? count), new HnswParameters(m, efConstruction, seed));
-        Read(stream, MemoryMarshal.AsBytes(index.RawVectors[..(count * dims)]), ref checksum);
+        if (index.NodeStride != stride) throw new InvalidOperationException("node stride mismatch");
+        ReadLarge(stream, index.RawNodes[..(count * stride)], ref checksum);
         Read(stream, index.RawLevels.AsSpan(0, count), ref checksum);
         Read(stream, MemoryMarshal.AsBytes(index.RawFlags.AsSpan(0, count)), ref checksum);
-        Read(stream, MemoryMarshal.AsBytes(index.RawLinks0.AsSpan(0, count * m0Stride)), ref checksum);
         long upperSeen = 0;
         for (var i = 0; i < count; i++)
         {
@@ -148,6 +148,25 @@ internal static class HnswPersistence
         if (count > 0 && index.RawLevels[(int)entry] != (int)(entry >> 32)) throw new InvalidDataException("entry point level disagrees with its node (corrupt payload).");
         return index;
     }
+
+    /// <summary>Writes a float section in chunks of at most 1 GiB, so a section may exceed the 2 GiB a byte span can hold.</summary>
+    private static void WriteLarge(Stream stream, ReadOnlySpan<float> values, ref Checksum checksum)
+    {
+        for (var start = 0; start < values.Length; start += ChunkFloats)
+        {
+            Write(stream, MemoryMarshal.AsBytes(values.Slice(start, Math.Min(ChunkFloats, values.Length - start))), ref checksum);
+        }
+    }
+
+    private static void ReadLarge(Stream stream, Span<float> values, ref Checksum checksum)
+    {
+        for (var start = 0; start < values.Length; start += ChunkFloats)
+        {
+            Read(stream, MemoryMarshal.AsBytes(values.Slice(start, Math.Min(ChunkFloats, values.Length - start))), ref checksum);
+        }
+    }
+
+    private const int ChunkFloats = 1 << 28;
 
     private static void Write(Stream stream, ReadOnlySpan<byte> bytes, ref Checksum checksum)
     {

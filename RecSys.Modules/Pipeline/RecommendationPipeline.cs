@@ -71,7 +71,7 @@ public sealed partial class RecommendationPipeline(
         CandidateSet candidates;
         try
         {
-            candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(personal ? queryVector : default, filter, regionCode, languageCode), token);
+            candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(personal ? queryVector : default, filter, regionCode, languageCode) { RecentItems = history.RecentItems, Social = social }, token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -70,6 +70,12 @@ public sealed record CandidateQuery(
 {
     /// <summary>True when the user has no query vector (no history): only non-personal sources run.</summary>
     public bool IsColdStart => QueryVector.IsEmpty;
+
+    /// <summary>The user's recent items, most recent first: seeds of the item-to-item source.</summary>
+    public ReadOnlyMemory<int> RecentItems { get; init; }
+
+    /// <summary>The user's social neighbourhood: authors of the social source.</summary>
+    public SocialContext Social { get; init; } = SocialContext.Empty;
 }
 
 /// <summary>

@@ -43,5 +43,9 @@ public sealed class ItemEmbeddingStore
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         _current = embeddings;
+        Published?.Invoke(embeddings);
     }
+
+    /// <summary>Raised after a new set is published (the ANN index rebuilds from it, off the request path).</summary>
+    public event Action<ItemEmbeddings>? Published;
 }

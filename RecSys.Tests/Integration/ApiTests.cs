@@ -31,7 +31,7 @@ public class ApiTests(RecSysFactory factory) : IClassFixture<RecSysFactory>
             Assert.False(string.IsNullOrEmpty(item.GetProperty("title").GetString()));
             Assert.False(string.IsNullOrEmpty(item.GetProperty("category").GetString()));
             Assert.StartsWith("https://", item.GetProperty("thumbnailUrl").GetString(), StringComparison.Ordinal);
-            Assert.Contains(item.GetProperty("source").GetString(), new[] { "ann", "popular" });
+            Assert.Contains(item.GetProperty("source").GetString(), new[] { "ann", "item2item", "social", "trending", "fresh", "popular" });
             Assert.True(item.GetProperty("explanation").GetProperty("sources").GetArrayLength() >= 1);
         }
         var timings = body.GetProperty("timings");

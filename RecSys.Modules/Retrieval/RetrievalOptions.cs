@@ -70,5 +70,11 @@ public sealed class RetrievalOptions
     /// <summary>Seed of the index's level generation.</summary>
     public long HnswSeed { get; set; } = 42;
 
+    /// <summary>
+    /// Where built indexes are kept, named by a hash of the vectors and the build parameters, so a restart with the same
+    /// vectors loads the index in a moment instead of rebuilding it. Empty: no cache.
+    /// </summary>
+    public string? IndexCacheDirectory { get; set; } = Path.Combine("data", "cache");
+
     internal bool UsesIndex => string.Equals(Index, "hnsw", StringComparison.Ordinal);
 }

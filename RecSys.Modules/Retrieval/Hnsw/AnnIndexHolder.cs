@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ namespace RecSys.Retrieval.Hnsw;
 /// </summary>
 internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options, ILogger<AnnIndexHolder> logger)
 {
-    private sealed record Built(ItemEmbeddings Source, HnswIndex Index, double Seconds);
+    private sealed record Built(ItemEmbeddings Source, HnswIndex Index, double Seconds, bool FromCache);
 
     private volatile Built? _built;
     private volatile ItemEmbeddings? _failed;
@@ -34,8 +35,11 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
     /// <summary>True when the build for these embeddings failed: the exact scan keeps serving.</summary>
     public bool Failed(ItemEmbeddings embeddings) => ReferenceEquals(_failed, embeddings);
 
+    /// <summary>True when the index of these embeddings was loaded from the cache directory rather than built.</summary>
+    public bool LoadedFromCache(ItemEmbeddings embeddings) => _built is { } built && ReferenceEquals(built.Source, embeddings) && built.FromCache;
+
     public string Describe(ItemEmbeddings embeddings) => _built is { } built && ReferenceEquals(built.Source, embeddings)
-        ? $"hnsw index of embeddings {embeddings.Version}: {built.Index.Count} nodes, M={built.Index.Parameters.M}, built in {built.Seconds:0.0} s"
+        ? $"hnsw index of embeddings {embeddings.Version}: {built.Index.Count} nodes, M={built.Index.Parameters.M}, {(built.FromCache ? "loaded from cache" : "built")} in {built.Seconds:0.0} s"
         : $"hnsw index of embeddings {embeddings.Version} not built yet: the exact scan serves";
 
     private void OnPublished(ItemEmbeddings embeddings)
@@ -53,16 +57,23 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
         try
         {
             var watch = Stopwatch.StartNew();
-            var index = HnswIndex.Build(embeddings.Data, embeddings.Dimensions, HnswMetric.InnerProduct,
-                new HnswParameters(o.HnswM, o.HnswEfConstruction, unchecked((ulong)o.HnswSeed)), threads);
+            var parameters = new HnswParameters(o.HnswM, o.HnswEfConstruction, unchecked((ulong)o.HnswSeed));
+            var cachePath = CachePath(embeddings, parameters, o.IndexCacheDirectory);
+            var index = cachePath is null ? null : TryLoadCached(cachePath, embeddings);
+            var fromCache = index is not null;
+            if (index is null)
+            {
+                index = HnswIndex.Build(embeddings.Data, embeddings.Dimensions, HnswMetric.InnerProduct, parameters, threads);
+                if (cachePath is not null) TrySaveCached(index, cachePath);
+            }
             index.EfSearch = o.HnswEfSearch;
             if (_store is not null && !ReferenceEquals(_store.Current, embeddings))
             {
                 LogSuperseded(embeddings.Version);
                 return;
             }
-            _built = new Built(embeddings, index, watch.Elapsed.TotalSeconds);
-            LogBuilt(embeddings.Version, index.Count, watch.Elapsed.TotalSeconds, index.MemoryBytes / 1048576.0);
+            _built = new Built(embeddings, index, watch.Elapsed.TotalSeconds, fromCache);
+            LogBuilt(embeddings.Version, index.Count, fromCache ? "loaded from the cache" : "built", watch.Elapsed.TotalSeconds, index.MemoryBytes / 1048576.0);
         }
         catch (Exception ex)
         {
@@ -71,11 +82,71 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
         }
     }
 
+    /// <summary>
+    /// The cache file of an index: named by a hash of the vectors' bytes and the build parameters, so a file can only be
+    /// reused for exactly the vectors and settings it was built from (the file's own checksum guards its contents).
+    /// </summary>
+    internal static string? CachePath(ItemEmbeddings embeddings, HnswParameters parameters, string? directory)
+    {
+        if (string.IsNullOrWhiteSpace(directory)) return null;
+        const ulong prime = 0x100000001B3UL;
+        var hash = 0xCBF29CE484222325UL;
+        void Mix(ulong value) => hash = unchecked((hash ^ value) * prime);
+        Mix((ulong)embeddings.Dimensions);
+        Mix((ulong)embeddings.Count);
+        Mix((ulong)parameters.M);
+        Mix((ulong)parameters.EfConstruction);
+        Mix(parameters.Seed);
+        var data = MemoryMarshal.AsBytes(embeddings.Data.AsSpan());
+        foreach (var word in MemoryMarshal.Cast<byte, ulong>(data[..(data.Length & ~7)])) Mix(word);
+        for (var i = data.Length & ~7; i < data.Length; i++) Mix(data[i]);
+        return Path.Combine(directory, $"hnsw-{hash:x16}.bin");
+    }
+
+    private HnswIndex? TryLoadCached(string path, ItemEmbeddings embeddings)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var index = HnswPersistence.Load(path);
+            if (index.Count == embeddings.Count && index.Dimensions == embeddings.Dimensions && index.Metric == HnswMetric.InnerProduct) return index;
+            LogCacheRefused(path, $"it holds {index.Count} x {index.Dimensions} ({index.Metric}), the embeddings are {embeddings.Count} x {embeddings.Dimensions}");
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            LogCacheRefused(path, ex.Message);
+        }
+        return null;
+    }
+
+    private void TrySaveCached(HnswIndex index, string path)
+    {
+        // Written under a unique name and renamed, so a reader never sees half a file and concurrent writers don't collide.
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            HnswPersistence.Save(index, temporary);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogCacheNotWritten(path, ex.Message);
+            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "HNSW index cache {Path} refused ({Reason}); building the index instead")]
+    private partial void LogCacheRefused(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "HNSW index cache {Path} not written ({Reason}); the next start builds again")]
+    private partial void LogCacheNotWritten(string path, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Building the HNSW index of embeddings {Version} ({Count} x {Dimensions}) on {Threads} threads; the exact scan serves until it is ready")]
     private partial void LogBuilding(string version, int count, int dimensions, int threads);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "HNSW index of embeddings {Version} ready: {Count} nodes in {Seconds:0.0} s, {MiB:0} MiB; retrieval now uses the index")]
-    private partial void LogBuilt(string version, int count, double seconds, double mib);
+    [LoggerMessage(Level = LogLevel.Information, Message = "HNSW index of embeddings {Version} ready: {Count} nodes {How} in {Seconds:0.0} s, {MiB:0} MiB; retrieval now uses the index")]
+    private partial void LogBuilt(string version, int count, string how, double seconds, double mib);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HNSW index of embeddings {Version} discarded: newer embeddings were published while it was built")]
     private partial void LogSuperseded(string version);

@@ -142,7 +142,7 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
     [LoggerMessage(Level = LogLevel.Warning, Message = "HNSW index cache {Path} not written ({Reason}); the next start builds again")]
     private partial void LogCacheNotWritten(string path, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Building the HNSW index of embeddings {Version} ({Count} x {Dimensions}) on {Threads} threads; the exact scan serves until it is ready")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Preparing the HNSW index of embeddings {Version} ({Count} x {Dimensions}): from the cache if it has one, else built on {Threads} threads; the exact scan serves until it is ready")]
     private partial void LogBuilding(string version, int count, int dimensions, int threads);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HNSW index of embeddings {Version} ready: {Count} nodes {How} in {Seconds:0.0} s, {MiB:0} MiB; retrieval now uses the index")]

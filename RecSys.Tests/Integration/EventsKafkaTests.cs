@@ -22,11 +22,7 @@ public sealed class KafkaRecSysFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Demo:Items", "3000");
-        builder.UseSetting("Demo:Users", "400");
-        builder.UseSetting("Demo:Dimensions", "16");
-        builder.UseSetting("Demo:Categories", "12");
-        builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
+        builder.UseSmallDemoWorld();
         builder.UseSetting("Events:Bus", "kafka");
         builder.UseSetting("Events:Kafka:BootstrapServers", Cluster.BootstrapServers);
         builder.UseSetting("Events:Kafka:EventsTopic", "events-" + Suffix);
@@ -34,13 +30,6 @@ public sealed class KafkaRecSysFactory : WebApplicationFactory<Program>
         builder.UseSetting("Events:Kafka:ConsumerGroup", "group-" + Suffix);
         builder.UseSetting("Events:Kafka:SpoolDirectory", SpoolDirectory);
         builder.UseSetting("Events:Kafka:SessionTimeoutMilliseconds", "6000");
-    }
-
-    public async Task<HttpClient> ReadyClientAsync()
-    {
-        var client = CreateClient();
-        await EventuallyAsync(async () => (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, "the service to be ready", 60);
-        return client;
     }
 
     protected override void Dispose(bool disposing)

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -7,26 +6,34 @@ namespace RecSys.Tests.Integration;
 /// <summary>The real service over the real HTTP pipeline, on a small demo world, started once per test class.</summary>
 public sealed class RecSysFactory : WebApplicationFactory<Program>
 {
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureWebHost(IWebHostBuilder builder) => builder.UseSmallDemoWorld();
+}
+
+/// <summary>Plumbing shared by every test that hosts the service.</summary>
+internal static class TestHost
+{
+    /// <summary>The small demo world of <see cref="TestWorld.SmallOptions"/>'s shape: generated and indexed in about a second.</summary>
+    public static IWebHostBuilder UseSmallDemoWorld(this IWebHostBuilder builder)
     {
         builder.UseSetting("Demo:Items", "3000");
         builder.UseSetting("Demo:Users", "400");
         builder.UseSetting("Demo:Dimensions", "16");
         builder.UseSetting("Demo:Categories", "12");
         builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
+        return builder;
     }
 
-    /// <summary>A client whose service has finished loading (polls /health/ready, as a load balancer would).</summary>
-    public async Task<HttpClient> ReadyClientAsync()
+    /// <summary>A client of a service that has finished loading (polls /health/ready, as a load balancer would).</summary>
+    public static async Task<HttpClient> ReadyClientAsync(this WebApplicationFactory<Program> factory, TimeSpan? timeout = null)
     {
-        var client = CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var client = factory.CreateClient();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (true)
         {
             using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
             if (response.IsSuccessStatusCode) return client;
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The service did not become ready: " + await response.Content.ReadAsStringAsync());
-            await Task.Delay(100);
+            await Task.Delay(50);
         }
     }
 }

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using RecSys.Ranking.Onnx;
 
+using RecSys.Tests.Integration;
+
 namespace RecSys.Tests.Ranking;
 
 /// <summary>The admin endpoints and the pipeline over a models folder, through the real HTTP pipeline.</summary>
@@ -20,11 +22,7 @@ public sealed class AdminModelsApiTests : IDisposable
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
-            builder.UseSetting("Demo:Items", "3000");
-            builder.UseSetting("Demo:Users", "400");
-            builder.UseSetting("Demo:Dimensions", "16");
-            builder.UseSetting("Demo:Categories", "12");
-            builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
+            builder.UseSmallDemoWorld();
             builder.UseSetting("Ranking:ModelsDirectory", models);
             builder.UseSetting("Ranking:ExecutionProvider", "cpu");
             builder.UseSetting("Ranking:PreRankKeep", "100");
@@ -41,13 +39,7 @@ public sealed class AdminModelsApiTests : IDisposable
     {
         _folder.Write("2026-11-20", Features, RankerNetwork.Random(Features.Length, 0, [], [("score", HeadActivation.Sigmoid)], 1), Ranker(2), Weights);
         await using var factory = new Factory(_folder.Root);
-        var client = factory.CreateClient();
-        for (var i = 0; i < 600; i++)
-        {
-            using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-            if (ready.IsSuccessStatusCode) break;
-            await Task.Delay(100);
-        }
+        var client = await factory.ReadyClientAsync();
 
         var models = await JsonAsync(await client.GetAsync(new Uri("/admin/models", UriKind.Relative)));
         Assert.Equal("2026-11-20", models.GetProperty("version").GetString());

@@ -19,8 +19,7 @@ public sealed class EventLogWiringTests
             b.UseSetting("Stores:EventLog", "postgres");
             b.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
         });
-        var client = factory.CreateClient();
-        await EventsApiTests.EventuallyAsync(async () => (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, "the service to be ready", seconds: 60);
+        var client = await factory.ReadyClientAsync();
         var eventId = Guid.NewGuid().ToString();
         var at = DateTimeOffset.UtcNow.AddMinutes(-1);
         var row = EventsApiTests.Row(eventId, "u_7", "i_42", "click", at: at);

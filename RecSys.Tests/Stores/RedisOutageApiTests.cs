@@ -8,6 +8,8 @@ using RecSys.Catalog;
 using RecSys.Demo;
 using RecSys.Features;
 
+using RecSys.Tests.Integration;
+
 namespace RecSys.Tests.Stores;
 
 /// <summary>The service on <c>Stores:Online=redis</c> through the real HTTP pipeline, with its Redis killed and frozen.</summary>
@@ -21,11 +23,7 @@ public sealed class RedisOutageApiTests : IDisposable
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
-            builder.UseSetting("Demo:Items", "3000");
-            builder.UseSetting("Demo:Users", "400");
-            builder.UseSetting("Demo:Dimensions", "16");
-            builder.UseSetting("Demo:Categories", "12");
-            builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
+            builder.UseSmallDemoWorld();
             builder.UseSetting("Stores:Online", "redis");
             // A command timeout far beyond the deadline: the connection is never reset during the test, so only the
             // per-read budget (Stores:RedisReadTimeoutMilliseconds) and the deadline can cut a frozen Redis short.
@@ -61,15 +59,7 @@ public sealed class RedisOutageApiTests : IDisposable
         Assert.False(store.IsLoaded);
         await store.ApplyAsync(world.Interactions, default);
         store.MarkLoaded(world.Users.Count, world.Items.Count);
-        client = await new Func<Task<HttpClient>>(async () =>
-        {
-            while (true)
-            {
-                using var r = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                if (r.IsSuccessStatusCode) return client;
-                await Task.Delay(50);
-            }
-        })().WaitAsync(TimeSpan.FromSeconds(30));
+        client = await factory.ReadyClientAsync(TimeSpan.FromSeconds(30));
 
         var healthy = await GetAsync(client, "/recommendations?userId=u_5&count=10");
         Assert.Empty(Degraded(healthy));

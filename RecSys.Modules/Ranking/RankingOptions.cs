@@ -36,6 +36,13 @@ public sealed class RankingOptions
     [Range(1, 100_000)]
     public int PreRankKeep { get; set; } = 200;
 
+    /// <summary>
+    /// Coalescing of concurrent requests' rows: <c>auto</c> (the default: only when the models run on CUDA), <c>on</c>
+    /// or <c>off</c> (each request scores its own rows inline, which is faster on a CPU).
+    /// </summary>
+    [Required, RegularExpression("^(auto|on|off)$", ErrorMessage = "Ranking:Batching must be 'auto', 'on' or 'off'.")]
+    public string Batching { get; set; } = "auto";
+
     /// <summary>A batch is run as soon as it holds this many rows.</summary>
     [Range(1, 1_000_000)]
     public int MaxBatchRows { get; set; } = 4096;

@@ -161,4 +161,57 @@ public class ScoringBatcherTests
         gated.Failure = null;
         await batcher.ScoreAsync(new float[Width], 1, new float[4], default); // it recovers
     }
+
+    private sealed class CountingModel(IBatchModel inner, bool accelerated) : IBatchModel
+    {
+        public int Runs;
+        public int InputWidth => inner.InputWidth;
+        public int OutputWidth => inner.OutputWidth;
+        public IReadOnlyList<int> OutputWidths => inner.OutputWidths;
+        public bool IsAccelerated => accelerated;
+
+        public void Run(ReadOnlySpan<float> input, int rows, Span<float> output)
+        {
+            Interlocked.Increment(ref Runs);
+            inner.Run(input, rows, output);
+        }
+    }
+
+    [Theory]
+    [InlineData("off", false, false)]
+    [InlineData("auto", false, false)]
+    [InlineData("auto", true, true)]
+    [InlineData("on", false, true)]
+    public async Task Batching_mode_decides_whether_requests_are_coalesced(string mode, bool accelerated, bool batches)
+    {
+        using var model = TwoOutputModel();
+        var counting = new CountingModel(model, accelerated);
+        using var batcher = new ScoringBatcher(counting, new BatcherSettings(4096, TimeSpan.FromMilliseconds(2), 64, 1, mode), NullLogger.Instance, "test");
+        Assert.Equal(batches, batcher.IsBatching);
+
+        var requests = Enumerable.Range(0, 16).Select(i => OrtBindingTests.RandomRows(Width, 50, 500 + i)).ToList();
+        var results = await Task.WhenAll(requests.Select(rows => Task.Run(async () =>
+        {
+            var output = new float[50 * 4];
+            await batcher.ScoreAsync(rows, 50, output, CancellationToken.None);
+            return output;
+        })));
+
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var expected = Expected(model, requests[i], 50);
+            for (var j = 0; j < expected.Length; j++) Assert.Equal(expected[j], results[i][j], 5);
+        }
+        // Inline: one run per request and the batch counters untouched; batching: rows went through batches.
+        if (batches) Assert.True(batcher.Counters.Rows == 16 * 50);
+        else Assert.Equal((16, 0L), (counting.Runs, batcher.Counters.Rows));
+    }
+
+    [Fact]
+    public void An_unknown_batching_mode_is_refused()
+    {
+        using var model = TwoOutputModel();
+        var ex = Assert.Throws<ArgumentException>(() => new ScoringBatcher(model, new BatcherSettings(16, TimeSpan.Zero, 4, 1, "sometimes"), NullLogger.Instance, "test"));
+        Assert.Contains("sometimes", ex.Message, StringComparison.Ordinal);
+    }
 }

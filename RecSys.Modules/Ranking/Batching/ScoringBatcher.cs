@@ -16,14 +16,18 @@ internal interface IBatchModel
     IReadOnlyList<int> OutputWidths { get; }
 
     void Run(ReadOnlySpan<float> input, int rows, Span<float> output);
+
+    /// <summary>True when the model runs on an accelerator (a GPU), where one large inference beats many small ones.</summary>
+    bool IsAccelerated => false;
 }
 
-/// <summary>How rows are coalesced.</summary>
-internal sealed record BatcherSettings(int MaxBatchRows, TimeSpan MaxDelay, int QueueCapacity, int MaxConcurrentBatches = 1)
+/// <summary>How rows are coalesced. <paramref name="Mode"/>: <c>on</c>, <c>off</c> (each request runs its own rows
+/// inline) or <c>auto</c> (on only for a model on an accelerator).</summary>
+internal sealed record BatcherSettings(int MaxBatchRows, TimeSpan MaxDelay, int QueueCapacity, int MaxConcurrentBatches = 1, string Mode = "on")
 {
     public static BatcherSettings From(RankingOptions options) =>
         new(options.MaxBatchRows, TimeSpan.FromTicks(options.MaxDelayMicroseconds * 10L), options.QueueCapacity,
-            options.MaxConcurrentBatches > 0 ? options.MaxConcurrentBatches : Environment.ProcessorCount);
+            options.MaxConcurrentBatches > 0 ? options.MaxConcurrentBatches : Environment.ProcessorCount, options.Batching);
 }
 
 /// <summary>
@@ -62,9 +66,23 @@ internal sealed partial class ScoringBatcher : IDisposable
         Name = name;
         _slots = new SemaphoreSlim(settings.QueueCapacity, settings.QueueCapacity);
         _leadFromPool = _ => LeadOneBatchFromPool();
+        IsBatching = settings.Mode switch
+        {
+            "on" => true,
+            "off" => false,
+            "auto" => model.IsAccelerated,
+            _ => throw new ArgumentException($"Batching mode '{settings.Mode}' is not one of on, off, auto.", nameof(settings)),
+        };
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// False when requests run their own rows inline. On a CPU a request of a few hundred rows already fills the SIMD
+    /// lanes, and coalescing only adds queueing (measured: 0.36x to 1.07x the throughput of direct calls for 32
+    /// concurrent requests of 200 rows on 2 cores), so <c>auto</c> batches only on an accelerator.
+    /// </summary>
+    public bool IsBatching { get; }
 
     /// <summary>Batches run so far and the rows they held (for the benchmarks and the admin view).</summary>
     public (long Batches, long Rows) Counters => (Interlocked.Read(ref _batches), Interlocked.Read(ref _rows));
@@ -76,6 +94,11 @@ internal sealed partial class ScoringBatcher : IDisposable
         if (output.Length < rows * _model.OutputWidth) throw new ArgumentException($"{rows} rows need {rows * _model.OutputWidth} output floats, got {output.Length}.", nameof(output));
         cancellationToken.ThrowIfCancellationRequested();
         if (rows == 0) return;
+        if (!IsBatching)
+        {
+            _model.Run(input.Span[..(rows * _model.InputWidth)], rows, output.Span[..(rows * _model.OutputWidth)]);
+            return;
+        }
 
         if (!_slots.Wait(0)) await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _active);

@@ -60,6 +60,8 @@ internal sealed unsafe partial class OnnxModel : Batching.IBatchModel, IDisposab
     /// <summary><c>cpu</c> or <c>cuda</c>: the provider the session was created with.</summary>
     public string ExecutionProvider { get; }
 
+    public bool IsAccelerated => ExecutionProvider == "cuda";
+
     /// <summary>Columns of the single [N, F] input; -1 when the model leaves F open.</summary>
     public int InputWidth => Inputs.Count == 1 && Inputs[0].Shape.Count == 2 && Inputs[0].Shape[1] > 0 ? (int)Inputs[0].Shape[1] : -1;
 

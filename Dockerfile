@@ -18,6 +18,8 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/d
  && bash -c 'source scripts/setup && native_onnxruntime'
 COPY RecSys.Api/ RecSys.Api/
 COPY RecSys.Modules/ RecSys.Modules/
+# The numbered migrations are embedded into the assembly from ../sql (the migrate verb reads them from there).
+COPY sql/ sql/
 RUN dotnet publish RecSys.Api/RecSys.Api.csproj -c Release -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-bookworm-slim AS runtime

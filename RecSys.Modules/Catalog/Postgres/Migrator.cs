@@ -14,11 +14,15 @@ internal static class Migrator
     public static IReadOnlyList<(string Name, string Sql)> Scripts()
     {
         var assembly = typeof(Migrator).Assembly;
-        return assembly.GetManifestResourceNames()
+        var scripts = assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith("sql/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .Select(n => (n["sql/".Length..], Read(assembly, n)))
             .ToList();
+        // An empty list means the build could not see ../sql (for example a container build that did not copy it):
+        // migrating would then "succeed" with nothing applied.
+        return scripts.Count > 0 ? scripts : throw new InvalidOperationException(
+            "This build of RecSys embeds no PostgreSQL migrations: sql/*.sql was missing when it was built. Rebuild from a full checkout.");
     }
 
     private static string Read(Assembly assembly, string name)

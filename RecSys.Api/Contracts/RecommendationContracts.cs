@@ -94,7 +94,11 @@ public sealed record ExplanationResponse(IReadOnlyList<string> Sources, StageSco
 /// <param name="PreRanker">Always null for now: <c>IRanker</c> exposes only the final score of the two-stage ranker.</param>
 /// <param name="Ranker" example="0.9904">The ranker's score; null when not ranked.</param>
 /// <param name="Final" example="0.93">Relevance after re-ranking: the ranker's score scaled to [0, 1] over the re-ranking window, plus boosts, minus demotions.</param>
-public sealed record StageScoresResponse(float? Retrieval, float? PreRanker, float? Ranker, float Final);
+public sealed record StageScoresResponse(
+    float? Retrieval,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] float? PreRanker,
+    float? Ranker,
+    float Final);
 
 /// <summary>A rule that moved an item.</summary>
 /// <param name="Rule" example="mmr">The rule's type.</param>

@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "events" => await RecSys.Benchmarks.Events.EventsBenchmark.RunAsync(args[1..]),
     "ranking" => await RecSys.Benchmarks.Ranking.RankingBenchmark.RunAsync(args[1..]),
     "redis" => await RecSys.Benchmarks.Stores.RedisBenchmark.RunAsync(args[1..]),
+    "rerank" => await RecSys.Benchmarks.ReRanking.ReRankingBenchmark.RunAsync(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

@@ -39,6 +39,11 @@ public sealed class RecommendationsQuery
     /// <example>mmr-lambda/diverse</example>
     [FromQuery(Name = "variant")]
     public string? Variant { get; init; }
+
+    /// <summary>Declared interests as comma-separated category names (at most 10); used for users without history.</summary>
+    /// <example>comedy,cars</example>
+    [FromQuery(Name = "interests")]
+    public string? Interests { get; init; }
 }
 
 /// <summary>A ranked list for one user.</summary>

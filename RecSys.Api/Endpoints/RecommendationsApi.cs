@@ -5,6 +5,7 @@ using RecSys.Events;
 using RecSys.Experiments;
 using RecSys.Features;
 using RecSys.Pipeline;
+using RecSys.ReRanking;
 using RecSys.Retrieval;
 
 namespace RecSys.Api.Endpoints;
@@ -29,7 +30,7 @@ public static class RecommendationsApi
 
     /// <summary>Recommendations for a user.</summary>
     public static async Task<Results<Ok<RecommendationsResponse>, ValidationProblem, ProblemHttpResult>> GetRecommendations(
-        [AsParameters] RecommendationsQuery query, RecommendationPipeline pipeline, IImpressionSink impressions, IExperiments experiments, TimeProvider clock, HttpContext http,
+        [AsParameters] RecommendationsQuery query, RecommendationPipeline pipeline, IImpressionSink impressions, IExperiments experiments, ColdStartQuery coldStart, TimeProvider clock, HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = Validate(query, out var request, http.TraceIdentifier);
@@ -37,7 +38,12 @@ public static class RecommendationsApi
         {
             return TypedResults.ValidationProblem(errors, title: "The request has invalid parameters.");
         }
-        if (request!.Variant is { } variant)
+        if (request!.Interests?.FirstOrDefault(i => !coldStart.IsKnownCategory(i)) is { } unknownInterest && pipeline.IsReady)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["interests"] = [$"interests: '{unknownInterest}' is not a catalog category."] },
+                title: "The request has invalid parameters.");
+        }
+        if (request.Variant is { } variant)
         {
             if (!experiments.IsAdminKey(http.Request.Headers["X-Admin-Key"].FirstOrDefault()))
             {
@@ -92,9 +98,19 @@ public static class RecommendationsApi
             errors["variant"] = ["variant must be 'experiment/variant', at most 200 printable characters."];
         }
 
+        string[]? interests = null;
+        if (query.Interests is not null)
+        {
+            interests = query.Interests.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (interests.Length is 0 or > 10 || interests.Any(i => i.Length > 64 || i.Any(char.IsControl)))
+            {
+                errors["interests"] = ["interests must be 1 to 10 comma-separated category names of at most 64 characters."];
+            }
+        }
+
         if (errors.Count == 0)
         {
-            request = new RecommendationRequest(requestId, userId!, count, device, query.Region?.ToLowerInvariant(), query.Language?.ToLowerInvariant(), explain, query.Variant);
+            request = new RecommendationRequest(requestId, userId!, count, device, query.Region?.ToLowerInvariant(), query.Language?.ToLowerInvariant(), explain, query.Variant, interests);
         }
         return errors;
     }

@@ -14,7 +14,8 @@ public sealed record RecommendationRequest(
     string? Region = null,
     string? Language = null,
     bool Explain = false,
-    string? Variant = null);
+    string? Variant = null,
+    IReadOnlyList<string>? Interests = null);
 
 /// <summary>Wall time of each funnel stage, in milliseconds.</summary>
 public sealed record StageTimings(double UserState, double Candidates, double Features, double Ranking, double ReRanking, double Total);

@@ -25,6 +25,7 @@ public sealed partial class RecommendationPipeline(
     IRanker ranker,
     IReRanker reRanker,
     IExperiments experiments,
+    ColdStartQuery coldStartQuery,
     TimeProvider clock,
     IOptions<PipelineOptions> options,
     IOptions<FeaturesOptions> featureOptions,
@@ -66,6 +67,9 @@ public sealed partial class RecommendationPipeline(
         var personal = UserEmbedding.FoldIn(embeddings, history.RecentItems, featureOptions.Value.QueryVectorHistory, queryVector);
         var regionCode = Locales.RegionCode(request.Region ?? user?.Region);
         var languageCode = Locales.LanguageCode(request.Language ?? user?.Language);
+        // No history: a query vector from context (region, language, declared interests) that the re-ranking's context
+        // rule blends with the popular-in-region candidates.
+        var contextual = !personal && coldStartQuery.TryBuild(regionCode, languageCode, request.Interests, queryVector);
         var afterUser = Stopwatch.GetTimestamp();
 
         // 2. Candidates, filtered for this user.
@@ -130,7 +134,7 @@ public sealed partial class RecommendationPipeline(
                 {
                     Order = order.AsSpan(0, n), Items = candidates.Items, Scores = scores.AsSpan(0, n), Sources = candidates.Sources,
                     Stats = stats.AsSpan(0, n), Count = request.Count, Columns = catalog.Columns, Embeddings = embeddings,
-                    QueryVector = personal ? queryVector : default, AllowNsfw = user?.AllowNsfw ?? false,
+                    QueryVector = personal || contextual ? queryVector : default, ColdStart = !personal, RegionCode = regionCode, LanguageCode = languageCode, AllowNsfw = user?.AllowNsfw ?? false,
                     BlockedAuthors = social.BlockedAuthors, SeenItems = history.SeenItems, Now = clock.GetUtcNow(),
                 };
                 var picked = reRanker.ReRank(input, assignment?.ReRanking, picks.AsSpan(0, request.Count), trace);

@@ -41,8 +41,16 @@ public readonly ref struct ReRankInput
     /// <summary>Item vectors (MMR, pins' relevance); rules that need them are skipped when null.</summary>
     public ItemEmbeddings? Embeddings { get; init; }
 
-    /// <summary>The user's query vector; empty for a user without one.</summary>
+    /// <summary>The user's query vector (for a cold-start user, the one <see cref="ColdStartQuery"/> built from context); empty when none.</summary>
     public ReadOnlySpan<float> QueryVector { get; init; }
+
+    /// <summary>True when the user has no history (the candidates are non-personal; the <c>context</c> rule blends in <see cref="QueryVector"/>).</summary>
+    public bool ColdStart { get; init; }
+
+    /// <summary>The request's region and language codes (<see cref="Locales"/>); null when unknown.</summary>
+    public byte? RegionCode { get; init; }
+
+    public byte? LanguageCode { get; init; }
 
     public bool AllowNsfw { get; init; }
 

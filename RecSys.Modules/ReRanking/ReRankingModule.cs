@@ -12,6 +12,7 @@ public static class ReRankingModule
         services.AddOptions<ReRankingOptions>().Bind(configuration.GetSection(ReRankingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ReRankingOptions>, RulesValidator>();
         services.AddSingleton<IReRanker, ChainReRanker>();
+        services.AddSingleton<ColdStartQuery>();
         return services;
     }
 

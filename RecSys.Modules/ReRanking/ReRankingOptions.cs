@@ -12,7 +12,7 @@ public sealed class ReRankingOptions
     public int Window { get; set; } = 50;
 
     /// <summary>
-    /// The rules, in order. Empty means the minimal chain <c>safety, seen, categoryCap(3)</c>; the shipped
+    /// The rules, in order. Empty means the minimal chain <c>context, safety, seen, categoryCap(3)</c>; the shipped
     /// <c>appsettings.json</c> lists the full chain. (A default list here would be appended to by the configuration
     /// binder, so the fallback lives in code instead.)
     /// </summary>
@@ -22,6 +22,9 @@ public sealed class ReRankingOptions
 /// <summary>
 /// One rule of the chain. <see cref="Type"/> picks the rule; each rule reads only the parameters named in its doc.
 /// <list type="bullet">
+/// <item><c>context</c>: for cold-start users only, adds <see cref="Weight"/> x cosine(context query vector, item), plus
+/// <see cref="LocaleWeight"/> for the request's language and half of it for its region, to the relevance of every candidate
+/// and re-selects the window, so declared interests and locale reorder the popular candidates.</item>
 /// <item><c>safety</c>: removes NSFW items for users who disallow them and items by blocked authors; demotes NSFW by <see cref="Weight"/> otherwise.</item>
 /// <item><c>seen</c>: removes items served to the user within <c>Features:SeenWindowMinutes</c>.</item>
 /// <item><c>freshness</c>: adds <see cref="Weight"/> x 2^(-age / <see cref="HalfLifeHours"/>) to the relevance.</item>
@@ -56,6 +59,10 @@ public sealed class RuleOptions
 
     [Range(0.0, 10.0)]
     public double Weight { get; set; } = 0.1;
+
+    /// <summary><c>context</c>: bonus for an item in the request's language (half of it for its region).</summary>
+    [Range(0.0, 10.0)]
+    public double LocaleWeight { get; set; } = 0.5;
 
     public List<PinOptions> Pins { get; set; } = [];
 

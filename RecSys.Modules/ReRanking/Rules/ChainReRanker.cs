@@ -31,7 +31,7 @@ internal sealed class ChainReRanker : IReRanker
 
     /// <summary>The chain used when the section lists no rules.</summary>
     internal static List<RuleOptions> DefaultRules() =>
-        [new() { Type = "safety", Weight = 0.3 }, new() { Type = "seen" }, new() { Type = "categoryCap", Max = 3 }];
+        [new() { Type = "context", Weight = 1, LocaleWeight = 0.5 }, new() { Type = "safety", Weight = 0.3 }, new() { Type = "seen" }, new() { Type = "categoryCap", Max = 3 }];
 
     public ReRankChain Compile(IReadOnlyList<RuleOptions> rules)
     {
@@ -56,6 +56,10 @@ internal sealed class ChainReRanker : IReRanker
                 return new SafetyRule(o.Weight);
             case "seen":
                 return new SeenRule();
+            case "context":
+                Check(o.Weight >= 0, "Weight must be >= 0.");
+                Check(o.LocaleWeight >= 0, "LocaleWeight must be >= 0.");
+                return new ContextRule(o.Weight, o.LocaleWeight);
             case "freshness":
                 Check(o.HalfLifeHours > 0, "HalfLifeHours must be > 0.");
                 Check(o.Weight >= 0, "Weight must be >= 0.");
@@ -84,7 +88,7 @@ internal sealed class ChainReRanker : IReRanker
                 Check(o.Positions.All(p => p >= 1), "Positions are 1-based.");
                 return new ExploreRule(o.Slots, [.. o.Positions], o.MaxImpressions, o.FreshHours, Random);
             default:
-                throw new ArgumentException($"{Where()}: unknown Type; known: safety, seen, freshness, categoryCap, authorCap, sourceCap, sourceMinimum, mmr, pins, explore.");
+                throw new ArgumentException($"{Where()}: unknown Type; known: context, safety, seen, freshness, categoryCap, authorCap, sourceCap, sourceMinimum, mmr, pins, explore.");
         }
     }
 

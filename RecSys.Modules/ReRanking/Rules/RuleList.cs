@@ -37,6 +37,9 @@ internal sealed class RuleList
 
     public Span<int> Slots => _slots.AsSpan(0, Length);
 
+    /// <summary>The whole slot buffer, for rules that rebuild the list and then call <see cref="SetLength"/>.</summary>
+    public Span<int> SlotsBuffer => _slots;
+
     public Span<float> Relevance => _relevance;
 
     public Span<ulong> Marks => _marks;

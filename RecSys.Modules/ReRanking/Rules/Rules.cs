@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RecSys.Catalog;
 using RecSys.Retrieval;
 
 namespace RecSys.ReRanking.Rules;
@@ -35,6 +36,66 @@ internal sealed class SafetyRule(double demotion) : IReRankRule
             }
         }
         if (demoted) list.SortByRelevance(0);
+    }
+}
+
+/// <summary>
+/// Cold start: adds <c>weight</c> x cosine(context vector, item) to every candidate's relevance and re-selects the window
+/// as the best by the blended relevance, so interests and locale reorder the popular-in-region candidates. Run it first.
+/// </summary>
+internal sealed class ContextRule(double weight, double localeWeight) : IReRankRule
+{
+    public string Name => "context";
+    public string Why => $"matches your region, language or interests (weight {weight:0.##}, locale {localeWeight:0.##})";
+
+    public void Apply(in ReRankInput input, RuleList list, ulong bit)
+    {
+        if (!input.ColdStart) return;
+        var embeddings = input.QueryVector.IsEmpty ? null : input.Embeddings;
+        var language = input.LanguageCode ?? Locales.Unknown;
+        var region = input.RegionCode ?? Locales.Unknown;
+        if (embeddings is null && language == Locales.Unknown && region == Locales.Unknown) return;
+        var before = list.ScratchInt;
+        before[..list.N].Fill(int.MaxValue);
+        for (var i = 0; i < list.Length; i++) before[list.Slots[i]] = i;
+        // Rescale relevance over all candidates (not just the window) so the bonus can lift an item from anywhere.
+        var relevance = list.Relevance[..list.N];
+        var min = TensorPrimitives.Min(relevance);
+        var range = TensorPrimitives.Max(relevance) - min;
+        if (range > 0) for (var p = 0; p < relevance.Length; p++) relevance[p] = (relevance[p] - min) / range;
+        var w = (float)weight;
+        for (var p = 0; p < list.N; p++)
+        {
+            var item = input.Items[input.Order[p]];
+            var bonus = 0f;
+            if (embeddings is not null) bonus += w * TensorPrimitives.CosineSimilarity(input.QueryVector, embeddings.Vector(item));
+            if (language != Locales.Unknown && input.Columns.LanguageCodes[item] == language) bonus += (float)localeWeight;
+            if (region != Locales.Unknown && input.Columns.RegionCodes[item] == region) bonus += (float)(localeWeight / 2);
+            list.Relevance[p] += bonus;
+        }
+        // Re-select the window: the best `window` positions by blended relevance (insertion into the short sorted list).
+        var window = list.Length;
+        var length = 0;
+        var slots = list.ScratchOrder;
+        for (var p = 0; p < list.N; p++)
+        {
+            if (list.Removed[p]) continue;
+            var key = list.Relevance[p];
+            if (length == window && key <= list.Relevance[slots[length - 1]]) continue;
+            var at = length < window ? length++ : window - 1;
+            while (at > 0 && list.Relevance[slots[at - 1]] < key)
+            {
+                slots[at] = slots[at - 1];
+                at--;
+            }
+            slots[at] = p;
+        }
+        slots[..length].CopyTo(list.SlotsBuffer);
+        list.SetLength(length);
+        for (var i = 0; i < length; i++)
+        {
+            if (i < before[slots[i]]) list.Marks[slots[i]] |= bit;
+        }
     }
 }
 

@@ -76,6 +76,12 @@ public sealed class ReRankingApiTests(RecSysFactory baseFactory) : IClassFixture
         var body = await JsonAsync(await client.GetAsync(new Uri("/recommendations?userId=u_5&count=3", UriKind.Relative)));
         Assert.Equal(expected, body.GetProperty("experimentVariant").GetString());
         Assert.StartsWith("test-exp/", expected, StringComparison.Ordinal);
+
+        // The impression of an answer carries the same variant.
+        var request = new RecSys.Pipeline.RecommendationRequest("r1", "u_5", 3);
+        var result = await factory.Services.GetRequiredService<RecSys.Pipeline.RecommendationPipeline>().RecommendAsync(request, default);
+        Assert.Equal(expected, result.ExperimentVariant);
+        Assert.Equal(expected, RecSys.Api.Endpoints.EventsApi.ToImpression(result, request, DateTimeOffset.UnixEpoch).ExperimentVariant);
     }
 
     [Fact]

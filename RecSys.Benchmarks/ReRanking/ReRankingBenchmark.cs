@@ -33,7 +33,7 @@ internal static class ReRankingBenchmark
         ("shipped", RuleChainBenchmarks.ShippedRules()),
     ];
 
-    private static List<RuleOptions> Base() => [new() { Type = "safety", Weight = 0.3 }, new() { Type = "seen" }, new() { Type = "categoryCap", Max = 3 }];
+    private static List<RuleOptions> Base() => [new() { Type = "context", Weight = 0.5, LocaleWeight = 0.5 }, new() { Type = "safety", Weight = 0.3 }, new() { Type = "seen" }, new() { Type = "categoryCap", Max = 3 }];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -86,6 +86,8 @@ internal static class ReRankingBenchmark
                 settings[prefix + "Slots"] = rule.Slots.ToString(CultureInfo.InvariantCulture);
                 settings[prefix + "MaxImpressions"] = rule.MaxImpressions.ToString(CultureInfo.InvariantCulture);
                 settings[prefix + "FreshHours"] = rule.FreshHours.ToString(CultureInfo.InvariantCulture);
+                settings[prefix + "LocaleWeight"] = rule.LocaleWeight.ToString(CultureInfo.InvariantCulture);
+                settings[prefix + "Soft"] = rule.Soft ? "true" : "false";
                 for (var p = 0; p < rule.Positions.Count; p++) settings[prefix + $"Positions:{p}"] = rule.Positions[p].ToString(CultureInfo.InvariantCulture);
             }
         }

@@ -32,11 +32,12 @@ public class RuleChainBenchmarks
 
     public static List<RuleOptions> ShippedRules() =>
     [
+        new() { Type = "context", Weight = 0.5, LocaleWeight = 0.5 },
         new() { Type = "safety", Weight = 0.3 },
         new() { Type = "seen" },
         new() { Type = "freshness", HalfLifeHours = 24, Weight = 0.1 },
         new() { Type = "categoryCap", Max = 3 },
-        new() { Type = "authorCap", Max = 2 },
+        new() { Type = "authorCap", Max = 2, Soft = true },
         new() { Type = "mmr", Lambda = 0.8 },
         new() { Type = "sourceMinimum", Source = "social", Min = 2 },
         new() { Type = "explore", Slots = 1, Positions = [8], MaxImpressions = 100, FreshHours = 48 },

@@ -28,7 +28,8 @@ public sealed class ReRankingOptions
 /// <item><c>safety</c>: removes NSFW items for users who disallow them and items by blocked authors; demotes NSFW by <see cref="Weight"/> otherwise.</item>
 /// <item><c>seen</c>: removes items served to the user within <c>Features:SeenWindowMinutes</c>.</item>
 /// <item><c>freshness</c>: adds <see cref="Weight"/> x 2^(-age / <see cref="HalfLifeHours"/>) to the relevance.</item>
-/// <item><c>categoryCap</c>, <c>authorCap</c>: at most <see cref="Max"/> items per category / author.</item>
+/// <item><c>categoryCap</c>, <c>authorCap</c>: at most <see cref="Max"/> items per category / author; with <see cref="Soft"/>,
+/// items over the cap go last instead of being removed.</item>
 /// <item><c>sourceCap</c>: at most <see cref="Max"/> items found by <see cref="Source"/>.</item>
 /// <item><c>sourceMinimum</c>: at least <see cref="Min"/> items found by <see cref="Source"/> in the list, when available.</item>
 /// <item><c>mmr</c>: maximal marginal relevance over item vectors, <see cref="Lambda"/> x relevance - (1 - lambda) x max similarity.</item>
@@ -50,6 +51,9 @@ public sealed class RuleOptions
 
     [Range(0, 1000)]
     public int Min { get; set; } = 2;
+
+    /// <summary><c>categoryCap</c>, <c>authorCap</c>: move items over the cap below the others instead of removing them.</summary>
+    public bool Soft { get; set; }
 
     /// <summary>A source name: <c>ann</c>, <c>item2item</c>, <c>social</c>, <c>trending</c>, <c>fresh</c>, <c>popular</c>.</summary>
     public string? Source { get; set; }

@@ -77,6 +77,14 @@ public class RuleChainTests
     }
 
     [Fact]
+    public void A_soft_cap_moves_items_over_the_cap_last_instead_of_removing_them()
+    {
+        var world = new World(6);
+        world.Columns.AuthorIndices[0] = world.Columns.AuthorIndices[1] = world.Columns.AuthorIndices[2] = 7;
+        Assert.Equal([0, 1, 3, 4, 5, 2], Run(world, 6, new RuleOptions { Type = "authorCap", Max = 2, Soft = true }));
+    }
+
+    [Fact]
     public void When_the_window_runs_short_the_chain_reruns_on_a_larger_one()
     {
         // The first 60 items share a category: a window of 50 yields 3, so the chain must look further down.

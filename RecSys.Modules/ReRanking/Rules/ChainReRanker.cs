@@ -31,7 +31,7 @@ internal sealed class ChainReRanker : IReRanker
 
     /// <summary>The chain used when the section lists no rules.</summary>
     internal static List<RuleOptions> DefaultRules() =>
-        [new() { Type = "context", Weight = 1, LocaleWeight = 0.5 }, new() { Type = "safety", Weight = 0.3 }, new() { Type = "seen" }, new() { Type = "categoryCap", Max = 3 }];
+        [new() { Type = "context", Weight = 0.5, LocaleWeight = 0.5 }, new() { Type = "safety", Weight = 0.3 }, new() { Type = "seen" }, new() { Type = "categoryCap", Max = 3 }];
 
     public ReRankChain Compile(IReadOnlyList<RuleOptions> rules)
     {
@@ -66,10 +66,10 @@ internal sealed class ChainReRanker : IReRanker
                 return new FreshnessRule(o.HalfLifeHours, o.Weight);
             case "categorycap":
                 Check(o.Max >= 1, "Max must be >= 1.");
-                return new CapRule(CapKey.Category, o.Max);
+                return new CapRule(CapKey.Category, o.Max, o.Soft);
             case "authorcap":
                 Check(o.Max >= 1, "Max must be >= 1.");
-                return new CapRule(CapKey.Author, o.Max);
+                return new CapRule(CapKey.Author, o.Max, o.Soft);
             case "sourcecap":
                 Check(o.Max >= 1, "Max must be >= 1.");
                 return new SourceCapRule(Source(o, Where()), o.Source!, o.Max);

@@ -136,17 +136,23 @@ internal sealed class FreshnessRule(double halfLifeHours, double weight) : IReRa
 
 internal enum CapKey { Category, Author }
 
-/// <summary>At most <c>max</c> items per category or author; later (lower-ranked) items over the cap are removed.</summary>
-internal sealed class CapRule(CapKey key, int max) : IReRankRule
+/// <summary>
+/// At most <c>max</c> items per category or author. Hard (default): later items over the cap are removed, and the list
+/// may come out shorter. Soft: they move below every item within the cap instead, so concentrated candidates (few
+/// authors, say) still fill the list.
+/// </summary>
+internal sealed class CapRule(CapKey key, int max, bool soft) : IReRankRule
 {
     public string Name => key == CapKey.Category ? "categoryCap" : "authorCap";
-    public string Why => $"at most {max} per {(key == CapKey.Category ? "category" : "author")}";
+    public string Why => $"at most {max} per {(key == CapKey.Category ? "category" : "author")}{(soft ? " (soft: the rest go last)" : "")}";
 
     public void Apply(in ReRankInput input, RuleList list, ulong bit)
     {
         var keys = key == CapKey.Category ? input.Columns.CategoryIds : input.Columns.AuthorIndices;
         var kept = list.ScratchInt;
+        var overflow = list.ScratchOrder;
         var keptCount = 0;
+        var overflowCount = 0;
         var w = 0;
         var slots = list.Slots;
         for (var i = 0; i < slots.Length; i++)
@@ -156,14 +162,16 @@ internal sealed class CapRule(CapKey key, int max) : IReRankRule
             // Lists are short (the window), so a linear count beats any set and allocates nothing.
             if (kept[..keptCount].Count(k) >= max)
             {
-                list.Removed[value] = true;
                 list.Marks[value] |= bit;
+                if (soft) overflow[overflowCount++] = value;
+                else list.Removed[value] = true;
                 continue;
             }
             kept[keptCount++] = k;
             slots[w++] = value;
         }
-        list.SetLength(w);
+        overflow[..overflowCount].CopyTo(slots[w..]);
+        list.SetLength(w + overflowCount);
     }
 }
 

@@ -60,7 +60,7 @@ public sealed class VariantOptions
 public sealed record ExperimentAssignment(string Experiment, string Variant, ReRankChain? ReRanking)
 {
     /// <summary><c>experiment/variant</c>, as responses and impressions carry it.</summary>
-    public string Label => $"{Experiment}/{Variant}";
+    public string Label { get; } = $"{Experiment}/{Variant}";
 }
 
 /// <summary>Deterministic assignment of users to experiment variants.</summary>

@@ -10,6 +10,7 @@ return args.FirstOrDefault() switch
     "ranking" => await RecSys.Benchmarks.Ranking.RankingBenchmark.RunAsync(args[1..]),
     "redis" => await RecSys.Benchmarks.Stores.RedisBenchmark.RunAsync(args[1..]),
     "ann" => AnnBenchmark.Run(args[1..]),
+    "rerank" => await RecSys.Benchmarks.ReRanking.ReRankingBenchmark.RunAsync(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RecSys.Catalog;
 using RecSys.Demo;
+using RecSys.Experiments;
 using RecSys.Features;
 using RecSys.Pipeline;
 using RecSys.Ranking;
@@ -41,7 +42,7 @@ internal static class TestWorld
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(new FixedClock(world.Anchor));
-        services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration).AddReRanking(configuration).AddPipeline(configuration);
+        services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration).AddReRanking(configuration).AddExperiments(configuration).AddPipeline(configuration);
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         // An external catalog (Stores:Catalog=postgres) loads itself when its hosted service starts, as in the host.

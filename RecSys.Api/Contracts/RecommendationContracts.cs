@@ -34,6 +34,16 @@ public sealed class RecommendationsQuery
     /// <example>false</example>
     [FromQuery(Name = "explain")]
     public string? Explain { get; init; }
+
+    /// <summary>Admin only (<c>X-Admin-Key</c> header): force the experiment variant <c>experiment/variant</c> (see <c>GET /experiments</c>).</summary>
+    /// <example>mmr-lambda/diverse</example>
+    [FromQuery(Name = "variant")]
+    public string? Variant { get; init; }
+
+    /// <summary>Declared interests as comma-separated category names (at most 10); used for users without history.</summary>
+    /// <example>comedy,cars</example>
+    [FromQuery(Name = "interests")]
+    public string? Interests { get; init; }
 }
 
 /// <summary>A ranked list for one user.</summary>
@@ -45,6 +55,7 @@ public sealed class RecommendationsQuery
 /// <param name="CandidateCount" example="600">How many candidates retrieval produced for ranking.</param>
 /// <param name="Timings">Wall time of each funnel stage in milliseconds.</param>
 /// <param name="Degraded">Fallbacks used for this answer: <c>online-store</c>, <c>retrieval</c>, <c>ranker</c>; empty when none.</param>
+/// <param name="ExperimentVariant" example="mmr-lambda/diverse">The user's experiment variant as <c>experiment/variant</c>; null when in none.</param>
 public sealed record RecommendationsResponse(
     string RequestId,
     string UserId,
@@ -53,7 +64,8 @@ public sealed record RecommendationsResponse(
     IReadOnlyList<RecommendedItemResponse> Items,
     int CandidateCount,
     TimingsResponse Timings,
-    IReadOnlyList<string> Degraded);
+    IReadOnlyList<string> Degraded,
+    string? ExperimentVariant);
 
 /// <summary>One recommended item with its display fields.</summary>
 /// <param name="ItemId" example="i_91396">The item's id.</param>
@@ -75,11 +87,42 @@ public sealed record RecommendedItemResponse(
     ExplanationResponse? Explanation);
 
 /// <summary>Why an item is in the list.</summary>
-/// <param name="Sources">Every candidate source that found the item.</param>
-/// <param name="RetrievalScore" example="0.796">Similarity of the item to the user's query vector.</param>
-/// <param name="RankerScore" example="0.9904">The ranker's score.</param>
-/// <param name="RankBeforeReRanking" example="1">The item's rank after ranking, before the re-ranking rules.</param>
-public sealed record ExplanationResponse(IReadOnlyList<string> Sources, float RetrievalScore, float RankerScore, int RankBeforeReRanking);
+/// <param name="Sources">Every candidate source that found the item (empty for a pinned item from outside the candidates).</param>
+/// <param name="Scores">The item's score after each stage.</param>
+/// <param name="RankBeforeReRanking" example="3">The item's rank in the ranker's order, before the re-ranking rules; null for a pinned item from outside the candidates.</param>
+/// <param name="Rules">The re-ranking rules that moved the item (promoted, demoted, inserted), each with why.</param>
+/// <param name="Reason" example="Because you liked &quot;Secret comedy tips #91396&quot;">A sentence for people.</param>
+public sealed record ExplanationResponse(IReadOnlyList<string> Sources, StageScoresResponse Scores, int? RankBeforeReRanking, IReadOnlyList<RuleEffectResponse> Rules, string Reason);
+
+/// <summary>An item's score after each stage.</summary>
+/// <param name="Retrieval" example="0.796">Similarity to the user's query vector (0 for non-personal sources); null when not retrieved.</param>
+/// <param name="PreRanker">Always null for now: <c>IRanker</c> exposes only the final score of the two-stage ranker.</param>
+/// <param name="Ranker" example="0.9904">The ranker's score; null when not ranked.</param>
+/// <param name="Final" example="0.93">Relevance after re-ranking: the ranker's score scaled to [0, 1] over the re-ranking window, plus boosts, minus demotions.</param>
+public sealed record StageScoresResponse(
+    float? Retrieval,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] float? PreRanker,
+    float? Ranker,
+    float Final);
+
+/// <summary>A rule that moved an item.</summary>
+/// <param name="Rule" example="mmr">The rule's type.</param>
+/// <param name="Why" example="diversified against items above it (MMR, lambda 0.8)">What the rule does, with its parameters.</param>
+public sealed record RuleEffectResponse(string Rule, string Why);
+
+/// <summary>A running experiment.</summary>
+/// <param name="Name" example="mmr-lambda">Unique name.</param>
+/// <param name="TrafficShare" example="0.2">Fraction of users in it.</param>
+/// <param name="Variants">Its variants.</param>
+public sealed record ExperimentResponse(string Name, double TrafficShare, IReadOnlyList<VariantResponse> Variants);
+
+/// <summary>One variant of an experiment.</summary>
+/// <param name="Name" example="diverse">Name; <c>experiment/variant</c> is what responses and impressions carry.</param>
+/// <param name="Weight" example="1">Relative share within the experiment.</param>
+/// <param name="ReRankingRules">The rule types of its chain override; empty when it keeps the default chain.</param>
+/// <param name="AnnCount">Retrieval override (listed, not applied yet).</param>
+/// <param name="PopularCount">Retrieval override (listed, not applied yet).</param>
+public sealed record VariantResponse(string Name, double Weight, IReadOnlyList<string> ReRankingRules, int? AnnCount, int? PopularCount);
 
 /// <summary>Milliseconds spent in each funnel stage.</summary>
 /// <param name="UserState" example="0.006">Profile, online history, social context and query vector.</param>

@@ -194,7 +194,7 @@ public static class EventsApi
         }
         var device = request.Device == DeviceType.Unknown ? null : request.Device.ToString().ToLowerInvariant();
         var context = device is null && request.Region is null && request.Language is null ? null : new EventContext(device, request.Region, request.Language);
-        return new ServedImpression(result.RequestId, result.UserId, result.ModelVersion, ExperimentVariant: null, now, items, context);
+        return new ServedImpression(result.RequestId, result.UserId, result.ModelVersion, result.ExperimentVariant, now, items, context);
     }
 }
 

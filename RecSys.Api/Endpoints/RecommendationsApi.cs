@@ -2,8 +2,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using RecSys.Api.Contracts;
 using RecSys.Events;
+using RecSys.Experiments;
 using RecSys.Features;
 using RecSys.Pipeline;
+using RecSys.ReRanking;
 using RecSys.Retrieval;
 
 namespace RecSys.Api.Endpoints;
@@ -28,13 +30,31 @@ public static class RecommendationsApi
 
     /// <summary>Recommendations for a user.</summary>
     public static async Task<Results<Ok<RecommendationsResponse>, ValidationProblem, ProblemHttpResult>> GetRecommendations(
-        [AsParameters] RecommendationsQuery query, RecommendationPipeline pipeline, IImpressionSink impressions, TimeProvider clock, HttpContext http,
+        [AsParameters] RecommendationsQuery query, RecommendationPipeline pipeline, IImpressionSink impressions, IExperiments experiments, ColdStartQuery coldStart, TimeProvider clock, HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = Validate(query, out var request, http.TraceIdentifier);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The request has invalid parameters.");
+        }
+        if (request!.Interests?.FirstOrDefault(i => !coldStart.IsKnownCategory(i)) is { } unknownInterest && pipeline.IsReady)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["interests"] = [$"interests: '{unknownInterest}' is not a catalog category."] },
+                title: "The request has invalid parameters.");
+        }
+        if (request.Variant is { } variant)
+        {
+            if (!experiments.IsAdminKey(http.Request.Headers["X-Admin-Key"].FirstOrDefault()))
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "variant is for admin callers only.",
+                    detail: "Forcing an experiment variant needs the X-Admin-Key header set to Experiments:AdminKey.");
+            }
+            if (experiments.Find(variant) is null)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["variant"] = [$"variant '{variant}' is not a running experiment/variant; see GET /experiments."] },
+                    title: "The request has invalid parameters.");
+            }
         }
         if (!pipeline.IsReady)
         {
@@ -73,9 +93,24 @@ public static class RecommendationsApi
         var explain = false;
         if (query.Explain is not null && !bool.TryParse(query.Explain, out explain)) errors["explain"] = ["explain must be true or false."];
 
+        if (query.Variant is not null && (query.Variant.Length is 0 or > 200 || query.Variant.Any(char.IsControl)))
+        {
+            errors["variant"] = ["variant must be 'experiment/variant', at most 200 printable characters."];
+        }
+
+        string[]? interests = null;
+        if (query.Interests is not null)
+        {
+            interests = query.Interests.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (interests.Length is 0 or > 10 || interests.Any(i => i.Length > 64 || i.Any(char.IsControl)))
+            {
+                errors["interests"] = ["interests must be 1 to 10 comma-separated category names of at most 64 characters."];
+            }
+        }
+
         if (errors.Count == 0)
         {
-            request = new RecommendationRequest(requestId, userId!, count, device, query.Region?.ToLowerInvariant(), query.Language?.ToLowerInvariant(), explain);
+            request = new RecommendationRequest(requestId, userId!, count, device, query.Region?.ToLowerInvariant(), query.Language?.ToLowerInvariant(), explain, query.Variant, interests);
         }
         return errors;
     }
@@ -100,14 +135,17 @@ public static class RecommendationsApi
         for (var i = 0; i < items.Length; i++)
         {
             var r = result.Items[i];
-            var explanation = explain
-                ? new ExplanationResponse(SourceNames(r.Sources), r.RetrievalScore, r.Score, r.RankBeforeReRanking)
+            var explanation = explain && r.Explanation is { } e
+                ? new ExplanationResponse(SourceNames(r.Sources),
+                    new StageScoresResponse(e.FromOutsideCandidates ? null : r.RetrievalScore, null, e.FromOutsideCandidates ? null : r.Score, r.FinalScore),
+                    e.FromOutsideCandidates ? null : r.RankBeforeReRanking,
+                    [.. e.Rules.Select(rule => new RuleEffectResponse(rule.Name, rule.Why))], e.Reason)
                 : null;
             items[i] = new RecommendedItemResponse(r.Item.Id, r.Rank, r.Score, CandidateSourceNames.Primary(r.Sources), r.Item.Title, r.Item.Category, r.Item.ThumbnailUrl, explanation);
         }
         var t = result.Timings;
         return new RecommendationsResponse(result.RequestId, result.UserId, result.ModelVersion, result.ColdStart, items, result.CandidateCount,
-            new TimingsResponse(t.UserState, t.Candidates, t.Features, t.Ranking, t.ReRanking, t.Total), result.Degraded);
+            new TimingsResponse(t.UserState, t.Candidates, t.Features, t.Ranking, t.ReRanking, t.Total), result.Degraded, result.ExperimentVariant);
     }
 
     private static string[] SourceNames(CandidateSource sources)

@@ -3,6 +3,7 @@ using RecSys.Api.Endpoints;
 using RecSys.Catalog;
 using RecSys.Demo;
 using RecSys.Events;
+using RecSys.Experiments;
 using RecSys.Features;
 using RecSys.Pipeline;
 using RecSys.Ranking;
@@ -26,7 +27,7 @@ public static class ServiceHost
             .AddFeatures(configuration)
             .AddRetrieval(configuration)
             .AddRanking(configuration)
-            .AddReRanking(configuration)
+            .AddReRanking(configuration).AddExperiments(configuration)
             .AddPipeline(configuration)
             .AddDemo(configuration)
             .AddEvents(configuration)
@@ -43,6 +44,7 @@ public static class ServiceHost
         app.MapEventsApi();
         app.MapHealthApi();
         app.MapAdminApi();
+        app.MapExperimentsApi();
         return app;
     }
 

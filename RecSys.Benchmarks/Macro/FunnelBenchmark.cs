@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RecSys.Catalog;
 using RecSys.Demo;
+using RecSys.Experiments;
 using RecSys.Features;
 using RecSys.Pipeline;
 using RecSys.Ranking;
@@ -33,7 +34,7 @@ internal static class FunnelBenchmark
         var services = new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration).AddReRanking(configuration).AddPipeline(configuration);
+        services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration).AddReRanking(configuration).AddExperiments(configuration).AddPipeline(configuration);
         await using var provider = services.BuildServiceProvider();
         await DemoSeeder.LoadAsync(world, provider.GetRequiredService<ICatalogWriter>(), provider.GetRequiredService<ISocialGraphWriter>(),
             provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None);

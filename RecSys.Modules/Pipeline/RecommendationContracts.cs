@@ -1,5 +1,6 @@
 using RecSys.Catalog;
 using RecSys.Features;
+using RecSys.ReRanking;
 using RecSys.Retrieval;
 
 namespace RecSys.Pipeline;
@@ -12,7 +13,9 @@ public sealed record RecommendationRequest(
     DeviceType Device = DeviceType.Unknown,
     string? Region = null,
     string? Language = null,
-    bool Explain = false);
+    bool Explain = false,
+    string? Variant = null,
+    IReadOnlyList<string>? Interests = null);
 
 /// <summary>Wall time of each funnel stage, in milliseconds.</summary>
 public sealed record StageTimings(double UserState, double Candidates, double Features, double Ranking, double ReRanking, double Total);
@@ -24,7 +27,13 @@ public sealed record RecommendedItem(
     float Score,
     CandidateSource Sources,
     float RetrievalScore,
-    int RankBeforeReRanking);
+    int RankBeforeReRanking,
+    float FinalScore = 0,
+    ItemExplanation? Explanation = null);
+
+/// <summary>Only with <c>explain=true</c>: the rules that moved the item and a sentence saying why it is there.</summary>
+/// <param name="FromOutsideCandidates">True when a rule (a pin) brought the item in: it has no retrieval or ranker score and no rank before re-ranking.</param>
+public sealed record ItemExplanation(IReadOnlyList<RuleDescription> Rules, string Reason, bool FromOutsideCandidates);
 
 /// <summary>The funnel's answer.</summary>
 public sealed record RecommendationResult(
@@ -35,7 +44,8 @@ public sealed record RecommendationResult(
     IReadOnlyList<RecommendedItem> Items,
     int CandidateCount,
     StageTimings Timings,
-    IReadOnlyList<string> Degraded);
+    IReadOnlyList<string> Degraded,
+    string? ExperimentVariant = null);
 
 /// <summary>Names of the degradations a response can report.</summary>
 public static class Degradations

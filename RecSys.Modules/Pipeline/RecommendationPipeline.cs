@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RecSys.Catalog;
+using RecSys.Experiments;
 using RecSys.Features;
 using RecSys.Ranking;
 using RecSys.ReRanking;
@@ -23,6 +24,8 @@ public sealed partial class RecommendationPipeline(
     FeatureAssembler assembler,
     IRanker ranker,
     IReRanker reRanker,
+    IExperiments experiments,
+    ColdStartQuery coldStartQuery,
     TimeProvider clock,
     IOptions<PipelineOptions> options,
     IOptions<FeaturesOptions> featureOptions,
@@ -64,6 +67,9 @@ public sealed partial class RecommendationPipeline(
         var personal = UserEmbedding.FoldIn(embeddings, history.RecentItems, featureOptions.Value.QueryVectorHistory, queryVector);
         var regionCode = Locales.RegionCode(request.Region ?? user?.Region);
         var languageCode = Locales.LanguageCode(request.Language ?? user?.Language);
+        // No history: a query vector from context (region, language, declared interests) that the re-ranking's context
+        // rule blends with the popular-in-region candidates.
+        var contextual = !personal && coldStartQuery.TryBuild(regionCode, languageCode, request.Interests, queryVector);
         var afterUser = Stopwatch.GetTimestamp();
 
         // 2. Candidates, filtered for this user.
@@ -91,8 +97,7 @@ public sealed partial class RecommendationPipeline(
             var rows = ArrayPool<float>.Shared.Rent(Math.Max(1, n * width));
             var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
             var order = ArrayPool<int>.Shared.Rent(Math.Max(1, n));
-            var orderedItems = ArrayPool<int>.Shared.Rent(Math.Max(1, n));
-            var chosen = ArrayPool<int>.Shared.Rent(Math.Max(1, request.Count));
+            var picks = ArrayPool<ReRankPick>.Shared.Rent(Math.Max(1, request.Count));
             try
             {
                 // 3. Features: item counters fetched in one call, rows assembled into one buffer.
@@ -120,27 +125,42 @@ public sealed partial class RecommendationPipeline(
                     candidates.Scores.CopyTo(scores);
                 }
                 SortByScoreDescending(scores.AsSpan(0, n), order.AsSpan(0, n));
-                for (var i = 0; i < n; i++) orderedItems[i] = candidates.Items[order[i]];
                 var afterRanking = Stopwatch.GetTimestamp();
 
-                // 5. Re-ranking: caps and de-duplication over the ranked list.
-                var picked = reRanker.ReRank(orderedItems.AsSpan(0, n), catalog.Columns, request.Count, chosen.AsSpan(0, request.Count));
+                // 5. Re-ranking: the rule chain (the experiment variant's, else the configured one) over the ranker's top window.
+                var assignment = request.Variant is { } forced ? experiments.Find(forced) : experiments.Assign(request.UserId);
+                var trace = request.Explain ? new ReRankTrace() : null;
+                var input = new ReRankInput
+                {
+                    Order = order.AsSpan(0, n), Items = candidates.Items, Scores = scores.AsSpan(0, n), Sources = candidates.Sources,
+                    Stats = stats.AsSpan(0, n), Count = request.Count, Columns = catalog.Columns, Embeddings = embeddings,
+                    QueryVector = personal || contextual ? queryVector : default, ColdStart = !personal, RegionCode = regionCode, LanguageCode = languageCode, AllowNsfw = user?.AllowNsfw ?? false,
+                    BlockedAuthors = social.BlockedAuthors, SeenItems = history.SeenItems, Now = clock.GetUtcNow(),
+                };
+                var picked = reRanker.ReRank(input, assignment?.ReRanking, picks.AsSpan(0, request.Count), trace);
                 var afterReRanking = Stopwatch.GetTimestamp();
 
-                // 6. Hydrate display fields.
+                // 6. Hydrate display fields (and explanations, only when asked for).
                 var items = new RecommendedItem[picked];
                 for (var rank = 0; rank < picked; rank++)
                 {
-                    var position = chosen[rank];
-                    var candidate = order[position];
-                    items[rank] = new RecommendedItem(catalog.GetItem(orderedItems[position]), rank + 1, scores[candidate], candidates.Sources[candidate], candidates.Scores[candidate], position + 1);
+                    var pick = picks[rank];
+                    var item = catalog.GetItem(pick.Item);
+                    var candidate = pick.Position >= 0 ? order[pick.Position] : -1;
+                    var source = candidate >= 0 ? candidates.Sources[candidate] : CandidateSource.None;
+                    var rules = trace?.RulesAt(rank);
+                    var explanation = rules is null ? null : new ItemExplanation(rules,
+                        ExplanationReasons.Reason(item, source, rules, history.RecentItems, social, embeddings, catalog, regionCode, input.Now), candidate < 0);
+                    items[rank] = candidate >= 0
+                        ? new RecommendedItem(item, rank + 1, scores[candidate], source, candidates.Scores[candidate], pick.Position + 1, pick.Score, explanation)
+                        : new RecommendedItem(item, rank + 1, pick.Score, source, 0, 0, pick.Score, explanation);
                 }
                 var finished = Stopwatch.GetTimestamp();
 
                 var timings = new StageTimings(
                     Ms(started, afterUser), Ms(afterUser, afterCandidates), Ms(afterCandidates, afterFeatures),
                     Ms(afterFeatures, afterRanking), Ms(afterRanking, afterReRanking), Ms(started, finished));
-                return new RecommendationResult(request.RequestId, request.UserId, ranker.ModelVersion, !personal, items, n, timings, (IReadOnlyList<string>?)degraded ?? []);
+                return new RecommendationResult(request.RequestId, request.UserId, ranker.ModelVersion, !personal, items, n, timings, (IReadOnlyList<string>?)degraded ?? [], assignment?.Label);
             }
             finally
             {
@@ -148,8 +168,7 @@ public sealed partial class RecommendationPipeline(
                 ArrayPool<float>.Shared.Return(rows);
                 ArrayPool<float>.Shared.Return(scores);
                 ArrayPool<int>.Shared.Return(order);
-                ArrayPool<int>.Shared.Return(orderedItems);
-                ArrayPool<int>.Shared.Return(chosen);
+                ArrayPool<ReRankPick>.Shared.Return(picks);
             }
         }
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using RecSys.Catalog;
+using RecSys.Experiments;
 using RecSys.Features;
 using RecSys.Pipeline;
 using RecSys.Ranking;
@@ -126,7 +127,7 @@ public class RecommendationPipelineTests
         var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
         services.AddLogging();
         services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration)
-            .AddReRanking(configuration).AddPipeline(configuration);
+            .AddReRanking(configuration).AddExperiments(configuration).AddPipeline(configuration);
         await using var provider = services.BuildServiceProvider();
         var pipeline = provider.GetRequiredService<RecommendationPipeline>();
 

@@ -1,0 +1,79 @@
+using System.ComponentModel.DataAnnotations;
+using RecSys.ReRanking;
+
+namespace RecSys.Experiments;
+
+/// <summary>Options of the <c>Experiments</c> section.</summary>
+public sealed class ExperimentsOptions
+{
+    public const string SectionName = "Experiments";
+
+    /// <summary>
+    /// Callers sending this value in the <c>X-Admin-Key</c> header are admins (may force a variant with <c>variant=</c>).
+    /// Empty: nobody is.
+    /// </summary>
+    public string AdminKey { get; set; } = "";
+
+    /// <summary>The running experiments. A user is in at most one: the first, in this order, whose traffic share takes them.</summary>
+    public List<ExperimentOptions> Running { get; set; } = [];
+}
+
+public sealed class ExperimentOptions
+{
+    [Required]
+    public string Name { get; set; } = "";
+
+    /// <summary>Mixed into the hash; a new salt reshuffles who is in which variant.</summary>
+    [Required]
+    public string Salt { get; set; } = "";
+
+    /// <summary>Fraction of users in the experiment, 0 to 1.</summary>
+    [Range(0.0, 1.0)]
+    public double TrafficShare { get; set; }
+
+    public List<VariantOptions> Variants { get; set; } = [];
+}
+
+public sealed class VariantOptions
+{
+    [Required]
+    public string Name { get; set; } = "";
+
+    /// <summary>Relative weight within the experiment.</summary>
+    [Range(0.0, 1_000_000)]
+    public double Weight { get; set; } = 1;
+
+    /// <summary>Replaces the <c>ReRanking:Rules</c> chain for this variant; empty keeps the default chain.</summary>
+    public List<RuleOptions> ReRankingRules { get; set; } = [];
+
+    /// <summary>
+    /// TEMPORARY: retrieval counts are recorded and listed but not applied yet; applying them needs the
+    /// <c>CandidateQuery</c> limits that the multi-source retrieval work adds.
+    /// </summary>
+    public int? AnnCount { get; set; }
+
+    /// <summary>TEMPORARY: listed, not applied yet (see <see cref="AnnCount"/>).</summary>
+    public int? PopularCount { get; set; }
+}
+
+/// <summary>A user's experiment and variant, with the variant's compiled re-ranking chain (null: the default chain).</summary>
+public sealed record ExperimentAssignment(string Experiment, string Variant, ReRankChain? ReRanking)
+{
+    /// <summary><c>experiment/variant</c>, as responses and impressions carry it.</summary>
+    public string Label { get; } = $"{Experiment}/{Variant}";
+}
+
+/// <summary>Deterministic assignment of users to experiment variants.</summary>
+public interface IExperiments
+{
+    IReadOnlyList<ExperimentOptions> Running { get; }
+
+    /// <summary>The user's assignment, or null when no experiment takes them. Stable for a given configuration.</summary>
+    ExperimentAssignment? Assign(string userId);
+
+    /// <summary>The variant named <c>experiment/variant</c>, or null when there is none.</summary>
+    ExperimentAssignment? Find(string label);
+
+    /// <summary>True when <paramref name="key"/> is the configured, non-empty admin key (compared in constant time).</summary>
+    bool IsAdminKey(string? key);
+}

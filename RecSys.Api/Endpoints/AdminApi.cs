@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using RecSys.Api.Hosting;
 using RecSys.Ranking;
 
 namespace RecSys.Api.Endpoints;
@@ -8,7 +9,7 @@ public static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/admin/models").WithTags("Admin");
+        var group = app.MapGroup("/admin/models").WithTags("Admin").RequireAdmin();
         group.MapGet("/", GetModels)
             .WithName("GetModels")
             .WithSummary("The ranking models being served")

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using RecSys.Api.Contracts;
+using RecSys.Api.Hosting;
 using RecSys.Events;
 using RecSys.Experiments;
 using RecSys.Features;
@@ -45,11 +46,7 @@ public static class RecommendationsApi
         }
         if (request.Variant is { } variant)
         {
-            if (!experiments.IsAdminKey(http.Request.Headers["X-Admin-Key"].FirstOrDefault()))
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "variant is for admin callers only.",
-                    detail: "Forcing an experiment variant needs the X-Admin-Key header set to Experiments:AdminKey.");
-            }
+            if (!AdminAccess.IsAdmin(http)) return AdminAccess.Forbidden("variant");
             if (experiments.Find(variant) is null)
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["variant"] = [$"variant '{variant}' is not a running experiment/variant; see GET /experiments."] },

@@ -31,7 +31,7 @@ public static class ServiceHost
             .AddPipeline(configuration)
             .AddDemo(configuration)
             .AddEvents(configuration)
-            .AddApiServices();
+            .AddApiServices(configuration);
 
         var app = builder.Build();
         app.UseRequestLogging();

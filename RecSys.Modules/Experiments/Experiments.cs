@@ -8,12 +8,6 @@ public sealed class ExperimentsOptions
 {
     public const string SectionName = "Experiments";
 
-    /// <summary>
-    /// Callers sending this value in the <c>X-Admin-Key</c> header are admins (may force a variant with <c>variant=</c>).
-    /// Empty: nobody is.
-    /// </summary>
-    public string AdminKey { get; set; } = "";
-
     /// <summary>The running experiments. A user is in at most one: the first, in this order, whose traffic share takes them.</summary>
     public List<ExperimentOptions> Running { get; set; } = [];
 }
@@ -73,7 +67,4 @@ public interface IExperiments
 
     /// <summary>The variant named <c>experiment/variant</c>, or null when there is none.</summary>
     ExperimentAssignment? Find(string label);
-
-    /// <summary>True when <paramref name="key"/> is the configured, non-empty admin key (compared in constant time).</summary>
-    bool IsAdminKey(string? key);
 }

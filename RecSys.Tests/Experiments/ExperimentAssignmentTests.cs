@@ -12,7 +12,6 @@ public class ExperimentAssignmentTests
     {
         var options = new ExperimentsOptions
         {
-            AdminKey = "k3y",
             Running = [new ExperimentOptions
             {
                 Name = "exp", Salt = salt, TrafficShare = share,
@@ -62,14 +61,5 @@ public class ExperimentAssignmentTests
         Assert.Equal(["mmr"], experiments.Find("exp/b")!.ReRanking!.Descriptions.Select(d => d.Name));
         Assert.Null(experiments.Find("exp/c"));
         Assert.NotNull(experiments.Assign("anyone"));
-    }
-
-    [Fact]
-    public void Only_the_configured_key_is_admin()
-    {
-        var experiments = Create(1, "s1", ("a", 1));
-        Assert.True(experiments.IsAdminKey("k3y"));
-        Assert.False(experiments.IsAdminKey("k3"));
-        Assert.False(experiments.IsAdminKey(null));
     }
 }

@@ -14,7 +14,7 @@ public sealed class ReRankingApiTests(RecSysFactory baseFactory) : IClassFixture
 
     private WebApplicationFactory<Program> Factory() => baseFactory.WithWebHostBuilder(b =>
     {
-        b.UseSetting("Experiments:AdminKey", AdminKey);
+        b.UseSetting("Admin:Key", AdminKey);
         b.UseSetting("Experiments:Running:0:Name", "test-exp");
         b.UseSetting("Experiments:Running:0:Salt", "salt-1");
         b.UseSetting("Experiments:Running:0:TrafficShare", "1");

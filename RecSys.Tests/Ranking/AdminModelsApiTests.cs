@@ -26,8 +26,11 @@ public sealed class AdminModelsApiTests : IDisposable
             builder.UseSetting("Ranking:ModelsDirectory", models);
             builder.UseSetting("Ranking:ExecutionProvider", "cpu");
             builder.UseSetting("Ranking:PreRankKeep", "100");
+            builder.UseSetting("Admin:Key", AdminKey);
         }
     }
+
+    private const string AdminKey = "ops-key";
 
     private static RankerNetwork Ranker(int seed) =>
         RankerNetwork.Random(Features.Length, 1, [16], [("p_click", HeadActivation.Sigmoid), ("dwell", HeadActivation.Identity)], seed);
@@ -40,6 +43,7 @@ public sealed class AdminModelsApiTests : IDisposable
         _folder.Write("2026-11-20", Features, RankerNetwork.Random(Features.Length, 0, [], [("score", HeadActivation.Sigmoid)], 1), Ranker(2), Weights);
         await using var factory = new Factory(_folder.Root);
         var client = await factory.ReadyClientAsync();
+        client.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
 
         var models = await JsonAsync(await client.GetAsync(new Uri("/admin/models", UriKind.Relative)));
         Assert.Equal("2026-11-20", models.GetProperty("version").GetString());
@@ -78,5 +82,26 @@ public sealed class AdminModelsApiTests : IDisposable
         Assert.Contains("takes 9 features", models.GetProperty("lastReload").GetProperty("error").GetString(), StringComparison.Ordinal);
         recommendation = await JsonAsync(await client.GetAsync(new Uri("/recommendations?userId=u_6&count=10", UriKind.Relative)));
         Assert.Equal(0, recommendation.GetProperty("degraded").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong")]
+    public async Task Admin_endpoints_refuse_callers_without_the_key_and_do_nothing(string? key)
+    {
+        _folder.Write("2026-11-20", Features, RankerNetwork.Random(Features.Length, 0, [], [("score", HeadActivation.Sigmoid)], 1), Ranker(2), Weights);
+        await using var factory = new Factory(_folder.Root);
+        var client = await factory.ReadyClientAsync();
+        if (key is not null) client.DefaultRequestHeaders.Add("X-Admin-Key", key);
+        _folder.Write("2026-11-21", Features, RankerNetwork.Random(Features.Length, 0, [], [("score", HeadActivation.Sigmoid)], 3), Ranker(4), Weights);
+
+        using var reload = await client.PostAsync(new Uri("/admin/models/reload", UriKind.Relative), null);
+        using var status = await client.GetAsync(new Uri("/admin/models", UriKind.Relative));
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, reload.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, status.StatusCode);
+        Assert.Equal("application/problem+json", reload.Content.Headers.ContentType?.MediaType);
+        var served = await JsonAsync(await client.GetAsync(new Uri("/recommendations?userId=u_5&count=3", UriKind.Relative)));
+        Assert.Equal("2026-11-20", served.GetProperty("modelVersion").GetString()); // the new version was not loaded
     }
 }

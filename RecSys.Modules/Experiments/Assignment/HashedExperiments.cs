@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using RecSys.ReRanking;
 
@@ -60,11 +58,6 @@ internal sealed class HashedExperiments : IExperiments
         return null;
     }
 
-    public bool IsAdminKey(string? key)
-    {
-        if (string.IsNullOrEmpty(_options.AdminKey) || key is null) return false;
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(_options.AdminKey));
-    }
 
     /// <summary>FNV-1a over the salt, a separator, the user id and the purpose, then a SplitMix64 finaliser for avalanche.</summary>
     internal static ulong Hash(string salt, string userId, byte purpose)

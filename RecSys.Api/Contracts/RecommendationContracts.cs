@@ -120,8 +120,8 @@ public sealed record ExperimentResponse(string Name, double TrafficShare, IReadO
 /// <param name="Name" example="diverse">Name; <c>experiment/variant</c> is what responses and impressions carry.</param>
 /// <param name="Weight" example="1">Relative share within the experiment.</param>
 /// <param name="ReRankingRules">The rule types of its chain override; empty when it keeps the default chain.</param>
-/// <param name="AnnCount">Retrieval override (listed, not applied yet).</param>
-/// <param name="PopularCount">Retrieval override (listed, not applied yet).</param>
+/// <param name="AnnCount">The variant's ANN candidate count (replaces Retrieval:AnnCount), when it sets one.</param>
+/// <param name="PopularCount">The variant's popular candidate count (replaces Retrieval:PopularCount), when it sets one.</param>
 public sealed record VariantResponse(string Name, double Weight, IReadOnlyList<string> ReRankingRules, int? AnnCount, int? PopularCount);
 
 /// <summary>Milliseconds spent in each funnel stage.</summary>

@@ -40,18 +40,15 @@ public sealed class VariantOptions
     /// <summary>Replaces the <c>ReRanking:Rules</c> chain for this variant; empty keeps the default chain.</summary>
     public List<RuleOptions> ReRankingRules { get; set; } = [];
 
-    /// <summary>
-    /// TEMPORARY: retrieval counts are recorded and listed but not applied yet; applying them needs the
-    /// <c>CandidateQuery</c> limits that the multi-source retrieval work adds.
-    /// </summary>
+    /// <summary>Replaces <c>Retrieval:AnnCount</c> (the ANN source's K) for this variant; empty keeps it.</summary>
     public int? AnnCount { get; set; }
 
-    /// <summary>TEMPORARY: listed, not applied yet (see <see cref="AnnCount"/>).</summary>
+    /// <summary>Replaces <c>Retrieval:PopularCount</c> for this variant's users with history; empty keeps it.</summary>
     public int? PopularCount { get; set; }
 }
 
 /// <summary>A user's experiment and variant, with the variant's compiled re-ranking chain (null: the default chain).</summary>
-public sealed record ExperimentAssignment(string Experiment, string Variant, ReRankChain? ReRanking)
+public sealed record ExperimentAssignment(string Experiment, string Variant, ReRankChain? ReRanking, int? AnnCount = null, int? PopularCount = null)
 {
     /// <summary><c>experiment/variant</c>, as responses and impressions carry it.</summary>
     public string Label { get; } = $"{Experiment}/{Variant}";

@@ -72,12 +72,13 @@ public sealed partial class RecommendationPipeline(
         var contextual = !personal && coldStartQuery.TryBuild(regionCode, languageCode, request.Interests, queryVector);
         var afterUser = Stopwatch.GetTimestamp();
 
-        // 2. Candidates, filtered for this user.
+        // 2. Candidates, filtered for this user, with the experiment variant's retrieval counts.
+        var assignment = request.Variant is { } forced ? experiments.Find(forced) : experiments.Assign(request.UserId);
         var filter = new EligibilityFilter(catalog.Columns, user?.AllowNsfw ?? false, social.BlockedAuthors, history.InteractedItems);
         CandidateSet candidates;
         try
         {
-            candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(personal ? queryVector : default, filter, regionCode, languageCode) { RecentItems = history.RecentItems, Social = social }, token);
+            candidates = await candidateGenerator.GenerateAsync(new CandidateQuery(personal ? queryVector : default, filter, regionCode, languageCode) { RecentItems = history.RecentItems, Social = social, AnnCount = assignment?.AnnCount, PopularCount = assignment?.PopularCount }, token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -128,7 +129,6 @@ public sealed partial class RecommendationPipeline(
                 var afterRanking = Stopwatch.GetTimestamp();
 
                 // 5. Re-ranking: the rule chain (the experiment variant's, else the configured one) over the ranker's top window.
-                var assignment = request.Variant is { } forced ? experiments.Find(forced) : experiments.Assign(request.UserId);
                 var trace = request.Explain ? new ReRankTrace() : null;
                 var input = new ReRankInput
                 {

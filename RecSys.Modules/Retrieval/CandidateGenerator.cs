@@ -53,8 +53,8 @@ internal sealed partial class CandidateGenerator(
             LogExactServes(embeddings.Version);
         }
 
-        var annCount = personal ? o.AnnCount : 0;
-        var popularCount = personal ? o.PopularCount : o.ColdStartCount;
+        var annCount = personal ? query.AnnCount ?? o.AnnCount : 0;
+        var popularCount = personal ? query.PopularCount ?? o.PopularCount : o.ColdStartCount;
 
         // Side sources start first so they run while ANN searches on this thread.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

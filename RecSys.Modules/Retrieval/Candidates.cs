@@ -76,6 +76,12 @@ public sealed record CandidateQuery(
 
     /// <summary>The user's social neighbourhood: authors of the social source.</summary>
     public SocialContext Social { get; init; } = SocialContext.Empty;
+
+    /// <summary>Overrides <c>Retrieval:AnnCount</c> for this request (an experiment variant's).</summary>
+    public int? AnnCount { get; init; }
+
+    /// <summary>Overrides <c>Retrieval:PopularCount</c> for this request (an experiment variant's).</summary>
+    public int? PopularCount { get; init; }
 }
 
 /// <summary>

@@ -62,4 +62,24 @@ public class ExperimentAssignmentTests
         Assert.Null(experiments.Find("exp/c"));
         Assert.NotNull(experiments.Assign("anyone"));
     }
+
+    [Fact]
+    public void Variant_retrieval_counts_reach_the_assignment_and_bad_ones_stop_start_up()
+    {
+        VariantOptions Variant(string name, int? ann, int? popular) => new() { Name = name, Weight = 1, AnnCount = ann, PopularCount = popular };
+        var options = new ExperimentsOptions
+        {
+            Running = [new ExperimentOptions { Name = "k", Salt = "s", TrafficShare = 1, Variants = [Variant("wide", 900, 0), Variant("zero", 0, -1)] }],
+        };
+        var reRanker = new ChainReRanker(new ReRankingOptions(), _ => -1);
+
+        var wide = new HashedExperiments(Options.Create(options), reRanker).Find("k/wide");
+        Assert.Equal((900, 0), (wide!.AnnCount, wide.PopularCount));
+
+        var result = new ExperimentsValidator(reRanker).Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.Contains("'zero'", StringComparison.Ordinal) && f.Contains("AnnCount", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("'zero'", StringComparison.Ordinal) && f.Contains("PopularCount", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Failures!, f => f.Contains("'wide'", StringComparison.Ordinal));
+    }
 }

@@ -41,6 +41,21 @@ public class CandidateGeneratorTests
     }
 
     [Fact]
+    public async Task A_query_can_override_the_ann_and_popular_counts_for_its_request()
+    {
+        var world = TestWorld.Small;
+        using var services = await TestWorld.CreateServicesAsync(world, settings: OnlyAnnAndPopular);
+        var generator = services.GetRequiredService<ICandidateGenerator>();
+        var (query, _) = await QueryForAsync(services, world.Users[3]);
+
+        using var set = await generator.GenerateAsync(query with { AnnCount = 40, PopularCount = 7 }, default);
+
+        var sources = set.Sources.ToArray();
+        Assert.Equal(40, sources.Count(s => s.HasFlag(CandidateSource.Ann)));
+        Assert.Equal(7, sources.Count(s => s.HasFlag(CandidateSource.Popular)));
+    }
+
+    [Fact]
     public async Task Merged_candidates_are_unique_eligible_and_keep_every_source_flag()
     {
         var world = TestWorld.Small;

@@ -179,6 +179,8 @@ public class HnswIndexTests
         var index = HnswIndex.Build(data.AsSpan(0, 2000 * dims), dims, HnswMetric.InnerProduct, new HnswParameters(12, 60), threads: 1, capacity: 6000);
         using var stop = new CancellationTokenSource();
         var searches = 0;
+        // Adds start only once both searchers are searching, so they really overlap even on a loaded machine.
+        using var searching = new CountdownEvent(2);
         var searchers = Enumerable.Range(0, 2).Select(t => Task.Run(() =>
         {
             var ids = new int[10];
@@ -189,9 +191,10 @@ public class HnswIndexTests
                 var found = index.Search(data.AsSpan(rng.Next(6000) * dims, dims), 10, 32, ids, scores);
                 Assert.Equal(10, found);
                 Assert.All(ids, id => Assert.InRange(id, 0, index.Count - 1));
-                Interlocked.Increment(ref searches);
+                if (Interlocked.Increment(ref searches) <= 2) searching.Signal();
             }
         })).ToArray();
+        Assert.True(searching.Wait(TimeSpan.FromSeconds(30)), "the searchers never started");
         var adders = Enumerable.Range(0, 2).Select(t => Task.Run(() =>
         {
             var ids = new int[1];

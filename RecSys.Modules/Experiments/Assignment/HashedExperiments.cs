@@ -18,7 +18,7 @@ internal sealed class HashedExperiments : IExperiments
         _options = options.Value;
         _compiled = [.. _options.Running.Select(e =>
         {
-            var variants = e.Variants.Select(v => new ExperimentAssignment(e.Name, v.Name, v.ReRankingRules.Count == 0 ? null : reRanker.Compile(v.ReRankingRules))).ToArray();
+            var variants = e.Variants.Select(v => new ExperimentAssignment(e.Name, v.Name, v.ReRankingRules.Count == 0 ? null : reRanker.Compile(v.ReRankingRules), v.AnnCount, v.PopularCount)).ToArray();
             var total = e.Variants.Sum(v => v.Weight);
             var cumulative = new double[variants.Length];
             var sum = 0.0;
@@ -99,6 +99,8 @@ internal sealed class ExperimentsValidator(IReRanker reRanker) : IValidateOption
             foreach (var v in e.Variants)
             {
                 if (string.IsNullOrWhiteSpace(v.Name) || v.Name.Contains('/', StringComparison.Ordinal)) errors.Add($"{where}: a variant Name is required and may not contain '/'.");
+                if (v.AnnCount is < 1 or > 5000) errors.Add($"{where} variant '{v.Name}': AnnCount must be from 1 to 5000.");
+                if (v.PopularCount is < 0 or > 5000) errors.Add($"{where} variant '{v.Name}': PopularCount must be from 0 to 5000.");
                 try
                 {
                     if (v.ReRankingRules.Count > 0) reRanker.Compile(v.ReRankingRules);

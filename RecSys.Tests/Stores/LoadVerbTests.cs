@@ -13,7 +13,7 @@ public sealed class LoadVerbTests
     {
         await using var db = await TestDatabase.CreateAsync(migrate: false);
         var prefix = TestServers.UniquePrefix();
-        string[] args = ["load", "--postgres", db.ConnectionString, "--redis", TestServers.Redis, "--redis-prefix", prefix, "--items", "500", "--users", "60"];
+        string[] args = ["load", "--postgres", db.ConnectionString, "--redis", TestServers.Redis + ",commandTimeout=30000", "--redis-prefix", prefix, "--items", "500", "--users", "60"];
         var demo = new DemoOptions { Items = 500, Users = 60 };
         var world = DemoWorldGenerator.Generate(demo);
 

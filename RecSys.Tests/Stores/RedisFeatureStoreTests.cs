@@ -18,7 +18,8 @@ public sealed class RedisFeatureStoreTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _redis = new RedisClient(RedisEndpoint.Parse(TestServers.Redis));
+        // A command timeout far above a loaded CI machine's hiccups too: bulk applies of a whole world are big batches.
+        _redis = new RedisClient(RedisEndpoint.Parse(TestServers.Redis + ",commandTimeout=30000"));
         return Task.CompletedTask;
     }
 

@@ -8,6 +8,7 @@ using RecSys.Pipeline;
 using RecSys.Ranking;
 using RecSys.ReRanking;
 using RecSys.Retrieval;
+using RecSys.Training;
 
 namespace RecSys.Api.Hosting;
 
@@ -26,6 +27,7 @@ public static class ServiceHost
             .AddFeatures(configuration)
             .AddRetrieval(configuration)
             .AddRanking(configuration)
+            .AddTrainedModels()
             .AddReRanking(configuration)
             .AddPipeline(configuration)
             .AddDemo(configuration)

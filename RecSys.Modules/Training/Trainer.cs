@@ -180,7 +180,12 @@ public static class Trainer
             await File.WriteAllBytesAsync(Path.Combine(staging, RankerFile),
                 RecSys.Ranking.OnnxModelExport.WriteSigmoidNetwork(schema.Count, rankers[1].Network.FoldedLayers(schema), "p_click"), cancellationToken);
             var manifest = new RecSys.Ranking.ModelManifest(version, schema, new RecSys.Ranking.PreRankerManifest(PreRankerFile, "score"),
-                new RecSys.Ranking.RankerManifest(RankerFile, new Dictionary<string, double> { ["p_click"] = 1.0 }));
+                new RecSys.Ranking.RankerManifest(RankerFile, new Dictionary<string, double> { ["p_click"] = 1.0 }))
+            {
+                // How serving folds a user in: the ranking rows' ann_similarity was computed exactly so (RankingData).
+                Retrieval = new RecSys.Ranking.RetrievalManifest(ItemVectorsFile, ItemIdsFile, model.Factors, "als", options.Als.Alpha, options.Als.Regularization,
+                    RankingData.QueryStrength, options.RankingData.QueryVectorHistory),
+            };
             await File.WriteAllTextAsync(Path.Combine(staging, ManifestFile), JsonSerializer.Serialize(manifest, ManifestJson), cancellationToken);
         }
         if (rankers.Count > 0)

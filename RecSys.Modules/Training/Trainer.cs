@@ -124,6 +124,15 @@ public static class Trainer
         var model = ImplicitAls.Train(matrix, options.Als, (i, _) => progress?.Report($"ALS iteration {i}/{options.Als.Iterations}"), cancellationToken: cancellationToken);
         Lap("als");
         var filled = ItemContentTower.FillColdItems(dataset, matrix, model.ItemFactors, model.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out var tower);
+        if (filled > 0)
+        {
+            // Serving folds users in against the item vectors as written, cold items filled (their Gram matrix changed):
+            // re-solve every user against them, so that the written user vectors are exactly that fold-in.
+            var written = new AlsModel(model.Options, model.Users, model.Items, model.UserFactors, model.ItemFactors);
+            var k = model.Factors;
+            Parallel.For(0, matrix.Rows, new ParallelOptions { MaxDegreeOfParallelism = options.Als.MaxThreads > 0 ? options.Als.MaxThreads : -1, CancellationToken = cancellationToken },
+                u => written.FoldIn(matrix.RowIndices(u), matrix.RowValues(u), model.UserFactors.AsSpan(u * k, k)));
+        }
         Lap("cold_start");
 
         var truth = new List<GroundTruthResult>();

@@ -81,6 +81,26 @@ public class TrainedVectorServingTests
     }
 
     [Fact]
+    public async Task Written_user_vectors_are_the_fold_in_against_the_written_item_vectors_cold_items_filled()
+    {
+        using var dir = new TempDirectory();
+        var dataset = DatasetReaders.FromDemoWorld(TestWorld.Small);
+        var options = new TrainingOptions { Als = Als, Evaluate = false, Rankers = false, ColdStartMinInteractions = 5, Version = "v", ModelsDirectory = dir.Path };
+        var run = await Trainer.RunAsync(dataset, options, null, CancellationToken.None);
+        Assert.True(run.ColdItemsFilled > 0); // the case where the item side changed after the users were solved
+        var written = TrainedModel.Load(dir.Path);
+        var foldIn = new AlsModel(Als, 0, written.ItemIds.Count, [], written.ItemVectors);
+        var matrix = Splits.Full(dataset);
+        var query = new float[Factors];
+        for (var u = 0; u < matrix.Rows; u += 13)
+        {
+            foldIn.FoldIn(matrix.RowIndices(u), matrix.RowValues(u), query);
+            var expected = written.UserVectors.AsSpan(u * Factors, Factors);
+            for (var d = 0; d < Factors; d++) Assert.Equal(expected[d], query[d], 1e-4f);
+        }
+    }
+
+    [Fact]
     public async Task A_corrupt_or_mismatched_vector_file_refuses_the_version_naming_the_file()
     {
         using var dir = new TempDirectory();

@@ -27,7 +27,7 @@ public static class ServiceHost
             .AddFeatures(configuration)
             .AddRetrieval(configuration)
             .AddRanking(configuration)
-            .AddTrainedModels()
+            .AddTrainedModels(configuration)
             .AddReRanking(configuration)
             .AddPipeline(configuration)
             .AddDemo(configuration)

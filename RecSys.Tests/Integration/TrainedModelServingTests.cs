@@ -14,11 +14,12 @@ namespace RecSys.Tests.Integration;
 /// <summary>`train` output served end to end: the trained ranker's version and the trained vectors' neighbours through the HTTP pipeline.</summary>
 public sealed class TrainedModelServingTests
 {
-    private sealed class Factory(string models) : WebApplicationFactory<Program>
+    private sealed class Factory(string models, bool trainOnFirstRun = false) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseSmallDemoWorld();
+            builder.UseSetting("Training:TrainOnFirstRun", trainOnFirstRun ? "true" : "false");
             builder.UseSetting("Ranking:ModelsDirectory", models);
             builder.UseSetting("Ranking:ExecutionProvider", "cpu");
             // The exact scan, so that "the ANN source returned the trained vectors' best" is exact (HNSW is tested on its own).
@@ -110,6 +111,21 @@ public sealed class TrainedModelServingTests
         Assert.Equal("trained-v-two", store.Current!.Version);
         var after = JsonDocument.Parse(await client.GetStringAsync(new Uri("/recommendations?userId=u_3&count=5", UriKind.Relative))).RootElement;
         Assert.Equal("v-two", after.GetProperty("modelVersion").GetString());
+    }
+
+    [Fact]
+    public async Task A_first_run_without_models_trains_the_demo_models_before_it_is_ready()
+    {
+        using var dir = new TempDirectory();
+        await using var factory = new Factory(dir.Path, trainOnFirstRun: true);
+        var client = await factory.ReadyClientAsync(TimeSpan.FromMinutes(2));
+
+        // Ready means trained and loaded: the version written, the ranker and the vectors serving it.
+        var version = File.ReadAllText(Path.Combine(dir.Path, Trainer.CurrentFile)).Trim();
+        Assert.True(File.Exists(Path.Combine(dir.Path, version, Trainer.ManifestFile)));
+        var body = JsonDocument.Parse(await client.GetStringAsync(new Uri("/recommendations?userId=u_3&count=5", UriKind.Relative))).RootElement;
+        Assert.Equal(version, body.GetProperty("modelVersion").GetString());
+        Assert.Equal($"trained-{version}", factory.Services.GetRequiredService<ItemEmbeddingStore>().Current!.Version);
     }
 
     /// <summary>A copy of a version folder under another version name (the manifest renamed too).</summary>

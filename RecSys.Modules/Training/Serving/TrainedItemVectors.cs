@@ -80,6 +80,8 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
         }
         var options = new AlsOptions { Factors = dimensions, Alpha = retrieval.Alpha, Regularization = retrieval.Regularization };
         var model = new AlsModel(options, 0, count, [], data);
+        // The fold-in's Gram matrix and base inverse (O(items k²)) are computed here, off the request path.
+        if (count > 0) model.FoldIn([0], [retrieval.Strength], new float[dimensions]);
         return new Loaded(version, ids, model, retrieval);
     }
 

@@ -9,6 +9,7 @@ using RecSys.Pipeline;
 using RecSys.Ranking;
 using RecSys.ReRanking;
 using RecSys.Retrieval;
+using RecSys.Training;
 
 namespace RecSys.Api.Hosting;
 
@@ -27,6 +28,7 @@ public static class ServiceHost
             .AddFeatures(configuration)
             .AddRetrieval(configuration)
             .AddRanking(configuration)
+            .AddTrainedModels(configuration)
             .AddReRanking(configuration).AddExperiments(configuration)
             .AddPipeline(configuration)
             .AddDemo(configuration)

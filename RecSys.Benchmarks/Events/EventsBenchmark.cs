@@ -46,6 +46,7 @@ internal static class EventsBenchmark
             "--urls", "http://127.0.0.1:0", "--Serilog:MinimumLevel:Default=Warning", "--Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime=Warning",
             "--Serilog:MinimumLevel:Override:Microsoft.Extensions.Diagnostics.HealthChecks=Fatal", $"--Demo:Items={items}", $"--Demo:Users={users}",
             $"--Events:Bus={bus}", $"--Events:Kafka:SpoolDirectory={spool}", "--Events:Kafka:SessionTimeoutMilliseconds=6000",
+            "--Training:TrainOnFirstRun=false", // no model training competing with the measured events
         };
         if (cluster is not null) hostArgs.Add($"--Events:Kafka:BootstrapServers={cluster.BootstrapServers}");
         hostArgs.AddRange(args.Where(a => a.StartsWith("--Events:", StringComparison.Ordinal) && a.Contains('='))); // e.g. --Events:Kafka:FetchWaitMaxMilliseconds=10

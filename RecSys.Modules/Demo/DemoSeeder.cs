@@ -65,7 +65,8 @@ internal sealed partial class DemoSeeder(
             catalog.Load(world.ToCatalogSnapshot());
             socialGraph.Load(world.Users.Count, world.Edges);
         }
-        embeddings.Publish(new ItemEmbeddings(world.Version, world.Dimensions, world.ItemVectors));
+        // A fallback: a trained model's vectors (published first, or waiting for this catalog) take precedence.
+        embeddings.PublishFallback(new ItemEmbeddings(world.Version, world.Dimensions, world.ItemVectors));
         if (loadOnlineStore)
         {
             await featureStore.ApplyAsync(world.Interactions, cancellationToken);

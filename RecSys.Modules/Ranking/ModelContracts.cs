@@ -7,7 +7,32 @@ public sealed record OnnxTensorInfo(string Name, string ElementType, IReadOnlyLi
 /// <c>manifest.json</c> of a model version: the feature schema (ordered names) the models expect, the pre-ranker (one
 /// score output, optional) and the main ranker, whose named outputs are combined by their weights into the final score.
 /// </summary>
-public sealed record ModelManifest(string Version, IReadOnlyList<string> Features, PreRankerManifest? PreRanker, RankerManifest Ranker);
+public sealed record ModelManifest(string Version, IReadOnlyList<string> Features, PreRankerManifest? PreRanker, RankerManifest Ranker)
+{
+    /// <summary>The retrieval side of the version (item vectors and the user fold-in); null when it has none.</summary>
+    public RetrievalManifest? Retrieval { get; init; }
+}
+
+/// <summary>
+/// The trained item vectors (files relative to the manifest: <c>RSV1</c> vectors, one item id per line) and the exact
+/// user fold-in they were trained with: weighted ALS with confidence 1 + <paramref name="Alpha"/> * strength and L2
+/// <paramref name="Regularization"/>, over at most <paramref name="History"/> recent items at <paramref name="Strength"/> each.
+/// </summary>
+public sealed record RetrievalManifest(string ItemVectors, string ItemIds, int Dimensions, string FoldIn, double Alpha, double Regularization, float Strength, int History);
+
+/// <summary>
+/// Another module's part of a model version (the trained item vectors): loaded and validated with the ranking models
+/// before a swap, published after it, so the models and vectors of one version serve together.
+/// </summary>
+public interface IModelVersionPart
+{
+    /// <summary>
+    /// Reads and validates this part from <paramref name="versionDirectory"/>. Returns the action that publishes it
+    /// (run once the version is swapped in), or null when the version has no such part.
+    /// </summary>
+    /// <exception cref="ModelRejectedException">The part is corrupt or does not match the manifest; the version is refused.</exception>
+    Action? Prepare(string versionDirectory, ModelManifest manifest);
+}
 
 /// <summary>The cheap first-stage model: a file relative to the manifest and the output that orders candidates.</summary>
 public sealed record PreRankerManifest(string File, string Output = "score");

@@ -29,12 +29,28 @@ public sealed class ItemEmbeddings
     public float[] Data { get; }
 
     public ReadOnlySpan<float> Vector(int item) => Data.AsSpan(item * Dimensions, Dimensions);
+
+    /// <summary>
+    /// How a user's query vector is folded in against these vectors, when they come from a trained model (the trainer's
+    /// own function, so serving and training agree); null for vectors without one (the demo world's), which use the
+    /// mean fold-in of <c>Features.UserEmbedding</c>.
+    /// </summary>
+    public IUserFoldIn? FoldIn { get; init; }
+}
+
+/// <summary>A trained model's user fold-in: the query vector of a user from their recent items (catalog indices, most recent first).</summary>
+public interface IUserFoldIn
+{
+    /// <summary>Writes the query vector (length = dimensions); returns false (destination zeroed) when no item is usable.</summary>
+    bool FoldIn(ReadOnlySpan<int> recentItems, Span<float> destination);
 }
 
 /// <summary>Holds the item vectors the service currently serves; a loader publishes a new set atomically.</summary>
 public sealed class ItemEmbeddingStore
 {
+    private readonly Lock _gate = new();
     private volatile ItemEmbeddings? _current;
+    private Func<ItemEmbeddings?>? _preferred;
 
     /// <summary>The vectors in use, or null before the first load.</summary>
     public ItemEmbeddings? Current => _current;
@@ -42,8 +58,37 @@ public sealed class ItemEmbeddingStore
     public void Publish(ItemEmbeddings embeddings)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
-        _current = embeddings;
+        lock (_gate) _current = embeddings;
         Published?.Invoke(embeddings);
+    }
+
+    /// <summary>
+    /// Publishes a fallback set (the demo world's vectors) only when nothing is published yet, so that it never replaces
+    /// a trained model's vectors. When a preferred source is registered (<see cref="PreferOverFallback"/>) and has a
+    /// set at that moment, that set is published instead. Returns what was published, or null when nothing was.
+    /// </summary>
+    public ItemEmbeddings? PublishFallback(ItemEmbeddings fallback)
+    {
+        ArgumentNullException.ThrowIfNull(fallback);
+        ItemEmbeddings chosen;
+        lock (_gate)
+        {
+            if (_current is not null) return null;
+            chosen = _preferred?.Invoke() ?? fallback;
+            _current = chosen;
+        }
+        Published?.Invoke(chosen);
+        return chosen;
+    }
+
+    /// <summary>
+    /// Registers the source asked first when a fallback is published: a trained model's vectors that wait for the
+    /// catalog (loaded by the same component that publishes the fallback) return here, so only one set is published.
+    /// </summary>
+    public void PreferOverFallback(Func<ItemEmbeddings?> preferred)
+    {
+        ArgumentNullException.ThrowIfNull(preferred);
+        lock (_gate) _preferred = preferred;
     }
 
     /// <summary>Raised after a new set is published (the ANN index rebuilds from it, off the request path).</summary>

@@ -36,6 +36,10 @@ public sealed record AlsOptions
 /// </summary>
 public sealed class AlsModel
 {
+    /// <summary>One solve scratch per thread: serving folds in on every request, and the scratch is k² doubles.</summary>
+    [ThreadStatic]
+    private static AlsSolver.Workspace? t_workspace;
+
     private readonly Lazy<double[]> _gram;
     private readonly Lazy<double[]?> _inverse;
 
@@ -79,7 +83,7 @@ public sealed class AlsModel
     {
         if (strengths.Length != items.Length) throw new ArgumentException($"{strengths.Length} strengths for {items.Length} items.", nameof(strengths));
         if (destination.Length != Factors) throw new ArgumentException($"Destination has {destination.Length} floats, the model {Factors} factors.", nameof(destination));
-        var workspace = new AlsSolver.Workspace(Factors);
+        var workspace = t_workspace is { } cached && cached.K == Factors ? cached : t_workspace = new AlsSolver.Workspace(Factors);
         var any = false;
         foreach (var item in items) any |= (uint)item < (uint)Items;
         if (!any)

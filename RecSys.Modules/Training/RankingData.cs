@@ -91,6 +91,9 @@ public sealed class RankingRows
 /// </summary>
 public static class RankingData
 {
+    /// <summary>The strength of each recent item in a query fold-in (serving knows only which items, not the event kinds).</summary>
+    public const float QueryStrength = 1f;
+
     public static RankingRows Build(InteractionDataset dataset, AlsModel retrieval, RankingDataOptions options)
     {
         ArgumentNullException.ThrowIfNull(dataset);
@@ -137,7 +140,7 @@ public static class RankingData
         var rowBuffer = new float[width];
         var query = new float[k];
         var strengths = new float[options.QueryVectorHistory];
-        Array.Fill(strengths, 1f);
+        Array.Fill(strengths, QueryStrength);
         var cache = new Dictionary<int, (int Version, float[] Query, bool HasQuery, UserOnlineState State)>();
         var pool = new float[dataset.ItemCount];
         var sampler = new Random(options.Seed);

@@ -124,6 +124,15 @@ public static class Trainer
         var model = ImplicitAls.Train(matrix, options.Als, (i, _) => progress?.Report($"ALS iteration {i}/{options.Als.Iterations}"), cancellationToken: cancellationToken);
         Lap("als");
         var filled = ItemContentTower.FillColdItems(dataset, matrix, model.ItemFactors, model.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out var tower);
+        if (filled > 0)
+        {
+            // Serving folds users in against the item vectors as written, cold items filled (their Gram matrix changed):
+            // re-solve every user against them, so that the written user vectors are exactly that fold-in.
+            var written = new AlsModel(model.Options, model.Users, model.Items, model.UserFactors, model.ItemFactors);
+            var k = model.Factors;
+            Parallel.For(0, matrix.Rows, new ParallelOptions { MaxDegreeOfParallelism = options.Als.MaxThreads > 0 ? options.Als.MaxThreads : -1, CancellationToken = cancellationToken },
+                u => written.FoldIn(matrix.RowIndices(u), matrix.RowValues(u), model.UserFactors.AsSpan(u * k, k)));
+        }
         Lap("cold_start");
 
         var truth = new List<GroundTruthResult>();
@@ -180,7 +189,12 @@ public static class Trainer
             await File.WriteAllBytesAsync(Path.Combine(staging, RankerFile),
                 RecSys.Ranking.OnnxModelExport.WriteSigmoidNetwork(schema.Count, rankers[1].Network.FoldedLayers(schema), "p_click"), cancellationToken);
             var manifest = new RecSys.Ranking.ModelManifest(version, schema, new RecSys.Ranking.PreRankerManifest(PreRankerFile, "score"),
-                new RecSys.Ranking.RankerManifest(RankerFile, new Dictionary<string, double> { ["p_click"] = 1.0 }));
+                new RecSys.Ranking.RankerManifest(RankerFile, new Dictionary<string, double> { ["p_click"] = 1.0 }))
+            {
+                // How serving folds a user in: the ranking rows' ann_similarity was computed exactly so (RankingData).
+                Retrieval = new RecSys.Ranking.RetrievalManifest(ItemVectorsFile, ItemIdsFile, model.Factors, "als", options.Als.Alpha, options.Als.Regularization,
+                    RankingData.QueryStrength, options.RankingData.QueryVectorHistory),
+            };
             await File.WriteAllTextAsync(Path.Combine(staging, ManifestFile), JsonSerializer.Serialize(manifest, ManifestJson), cancellationToken);
         }
         if (rankers.Count > 0)

@@ -20,6 +20,8 @@ internal static class TestHost
         builder.UseSetting("Demo:Dimensions", "16");
         builder.UseSetting("Demo:Categories", "12");
         builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
+        // Tests bring their own models folders; none trains demo models in the test binaries' folder.
+        builder.UseSetting("Training:TrainOnFirstRun", "false");
         return builder;
     }
 

@@ -27,8 +27,11 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
     private ModelReloadAttempt? _lastReload;
     private bool _cudaUnavailable;
 
-    public ModelStore(IOptions<RankingOptions> options, ILoggerFactory loggers)
+    private readonly IModelVersionPart[] _parts;
+
+    public ModelStore(IOptions<RankingOptions> options, ILoggerFactory loggers, IEnumerable<IModelVersionPart>? parts = null)
     {
+        _parts = parts?.ToArray() ?? [];
         _options = options.Value;
         _loggers = loggers;
         _logger = loggers.CreateLogger<ModelStore>();
@@ -45,8 +48,9 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
             {
                 if (_current is null)
                 {
-                    var loaded = Load();
+                    var (loaded, publish) = Load();
                     Volatile.Write(ref _current, loaded);
+                    foreach (var p in publish) p();
                     LogLoaded(_logger, loaded.Version, loaded.Source, loaded.Ranker.Model.ExecutionProvider, _runtime!.Version);
                 }
                 return _current;
@@ -89,9 +93,10 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
         {
             _ = Current; // the first load, if it has not happened
             RankingModelSet fresh;
+            List<Action> publish;
             try
             {
-                fresh = await Task.Run(Load, cancellationToken).ConfigureAwait(false);
+                (fresh, publish) = await Task.Run(Load, cancellationToken).ConfigureAwait(false);
             }
             catch (ModelRejectedException ex)
             {
@@ -101,6 +106,7 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
             }
             var old = Interlocked.Exchange(ref _current, fresh);
             old?.Retire();
+            foreach (var p in publish) p();
             Volatile.Write(ref _lastReload, new ModelReloadAttempt(DateTimeOffset.UtcNow, fresh.Version, null));
             LogSwapped(_logger, old?.Version ?? "(none)", fresh.Version, fresh.Source);
             return Status;
@@ -111,8 +117,11 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
         }
     }
 
-    /// <summary>Loads the version the models folder names, or the built-in default; validates and warms it up.</summary>
-    private RankingModelSet Load()
+    /// <summary>
+    /// Loads the version the models folder names, or the built-in default; validates and warms it up, and prepares the
+    /// other modules' parts of it (<see cref="IModelVersionPart"/>), whose publish actions run after the swap.
+    /// </summary>
+    private (RankingModelSet Set, List<Action> Publish) Load()
     {
         _runtime ??= OnnxRuntime.Load(_options.OnnxRuntimePath);
         var (manifest, directory, source) = ReadManifest();
@@ -144,7 +153,15 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
                 effective.Ranker.Outputs, batching, _loggers.CreateLogger<ScoringBatcher>()));
             WarmUp(pre, schema);
             WarmUp(ranker, schema);
-            return new RankingModelSet(effective.Version, source, schema, pre, ranker);
+            var publish = new List<Action>(_parts.Length);
+            if (manifest is not null)
+            {
+                foreach (var part in _parts)
+                {
+                    if (part.Prepare(directory!, manifest) is { } action) publish.Add(action);
+                }
+            }
+            return (new RankingModelSet(effective.Version, source, schema, pre, ranker), publish);
         }
         catch
         {

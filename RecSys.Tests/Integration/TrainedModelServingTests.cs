@@ -14,6 +14,8 @@ namespace RecSys.Tests.Integration;
 /// <summary>`train` output served end to end: the trained ranker's version and the trained vectors' neighbours through the HTTP pipeline.</summary>
 public sealed class TrainedModelServingTests
 {
+    private const string AdminKey = "ops";
+
     private sealed class Factory(string models, bool trainOnFirstRun = false) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -22,6 +24,7 @@ public sealed class TrainedModelServingTests
             builder.UseSetting("Training:TrainOnFirstRun", trainOnFirstRun ? "true" : "false");
             builder.UseSetting("Ranking:ModelsDirectory", models);
             builder.UseSetting("Ranking:ExecutionProvider", "cpu");
+            builder.UseSetting("Admin:Key", AdminKey);
             // The exact scan, so that "the ANN source returned the trained vectors' best" is exact (HNSW is tested on its own).
             builder.UseSetting("Retrieval:Index", "exact");
         }
@@ -37,6 +40,7 @@ public sealed class TrainedModelServingTests
 
         await using var factory = new Factory(dir.Path);
         var client = await factory.ReadyClientAsync();
+        client.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
 
         // The store serves the trained vectors (the demo seeder's are only a fallback), mapped by item id.
         var store = factory.Services.GetRequiredService<ItemEmbeddingStore>();
@@ -79,7 +83,7 @@ public sealed class TrainedModelServingTests
                 {
                     var id = item.GetProperty("itemId").GetString()!;
                     var expected = TensorPrimitives.Dot(query, trained.ItemVectors.AsSpan(trainedIndex[id] * 8, 8));
-                    Assert.Equal(expected, explanation.GetProperty("retrievalScore").GetSingle(), 1e-3f);
+                    Assert.Equal(expected, explanation.GetProperty("scores").GetProperty("retrieval").GetSingle(), 1e-3f);
                     if (exact.Contains(id)) annInExact++;
                     annItems++;
                 }

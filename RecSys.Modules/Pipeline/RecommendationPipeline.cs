@@ -125,7 +125,9 @@ public sealed partial class RecommendationPipeline(
                     Degrade(ref degraded, Degradations.Ranker, ex);
                     candidates.Scores.CopyTo(scores);
                 }
-                SortByScoreDescending(scores.AsSpan(0, n), order.AsSpan(0, n));
+                var keys = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
+                ScoreOrder.Descending(scores.AsSpan(0, n), keys.AsSpan(0, n), order.AsSpan(0, n));
+                ArrayPool<float>.Shared.Return(keys);
                 var afterRanking = Stopwatch.GetTimestamp();
 
                 // 5. Re-ranking: the rule chain (the experiment variant's, else the configured one) over the ranker's top window.
@@ -185,34 +187,6 @@ public sealed partial class RecommendationPipeline(
     }
 
     private FeatureAssembler? _modelAssembler;
-
-    /// <summary>Fills <paramref name="order"/> with candidate positions, best score first (ties keep retrieval order).</summary>
-    internal static void SortByScoreDescending(Span<float> scores, Span<int> order)
-    {
-        for (var i = 0; i < order.Length; i++) order[i] = i;
-        var keys = ArrayPool<float>.Shared.Rent(Math.Max(1, scores.Length));
-        try
-        {
-            var k = keys.AsSpan(0, scores.Length);
-            for (var i = 0; i < k.Length; i++) k[i] = float.IsNaN(scores[i]) ? float.PositiveInfinity : -scores[i];
-            // Array.Sort is unstable; sorting (key, position) pairs through a composite comparison would allocate,
-            // so ties are broken afterwards by position, which restores retrieval order among equal scores.
-            k.Sort(order);
-            var start = 0;
-            for (var i = 1; i <= k.Length; i++)
-            {
-                if (i == k.Length || k[i] != k[start])
-                {
-                    order[start..i].Sort();
-                    start = i;
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(keys);
-        }
-    }
 
     private void Degrade(ref List<string>? degraded, string what, Exception ex)
     {

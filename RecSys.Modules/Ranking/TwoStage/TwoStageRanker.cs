@@ -74,7 +74,7 @@ internal sealed class TwoStageRanker : IRanker
         try
         {
             await pre.Batcher.ScoreAsync(rows, n, preOut.AsMemory(0, n * pre.Model.TotalOutputWidth), cancellationToken).ConfigureAwait(false);
-            SelectBest(preOut.AsSpan(pre.Model.OutputOffset(pre.OutputNames[0], n), n), keys.AsSpan(0, n), order.AsSpan(0, n));
+            ScoreOrder.Descending(preOut.AsSpan(pre.Model.OutputOffset(pre.OutputNames[0], n), n), keys.AsSpan(0, n), order.AsSpan(0, n));
             Gather(rows.Span, order.AsSpan(0, _keep), width, kept);
             await ScoreWithRankerAsync(set.Ranker, kept.AsMemory(0, _keep * width), _keep, keptScores.AsMemory(0, _keep), cancellationToken).ConfigureAwait(false);
             Merge(keptScores.AsSpan(0, _keep), keys.AsSpan(0, n), order.AsSpan(0, n), scores.Span);
@@ -86,26 +86,6 @@ internal sealed class TwoStageRanker : IRanker
             ArrayPool<int>.Shared.Return(order);
             ArrayPool<float>.Shared.Return(kept);
             ArrayPool<float>.Shared.Return(keptScores);
-        }
-    }
-
-    /// <summary>Orders candidates best first by pre-score (NaN last); ties keep retrieval order because positions break them.</summary>
-    private static void SelectBest(ReadOnlySpan<float> preScores, Span<float> keys, Span<int> order)
-    {
-        for (var i = 0; i < keys.Length; i++)
-        {
-            keys[i] = float.IsNaN(preScores[i]) ? float.PositiveInfinity : -preScores[i];
-            order[i] = i;
-        }
-        keys.Sort(order);
-        var start = 0;
-        for (var i = 1; i <= keys.Length; i++)
-        {
-            if (i == keys.Length || keys[i] != keys[start])
-            {
-                order[start..i].Sort();
-                start = i;
-            }
         }
     }
 

@@ -1,16 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using RecSys.Catalog;
 using RecSys.Demo;
-using RecSys.Experiments;
-using RecSys.Features;
 using RecSys.Pipeline;
-using RecSys.Ranking;
-using RecSys.ReRanking;
-using RecSys.Retrieval;
 
 namespace RecSys.Benchmarks.Macro;
 
@@ -30,16 +22,8 @@ internal static class FunnelBenchmark
         var world = DemoWorldGenerator.Generate(demo);
         Console.WriteLine($"world: {world.Items.Count:N0} items, {world.Users.Count:N0} users, {world.Interactions.Length:N0} events, generated in {watch.Elapsed.TotalSeconds:0.0} s");
 
-        var configuration = new ConfigurationBuilder().Build();
-        var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration).AddReRanking(configuration).AddExperiments(configuration).AddPipeline(configuration);
-        await using var provider = services.BuildServiceProvider();
-        await DemoSeeder.LoadAsync(world, provider.GetRequiredService<ICatalogWriter>(), provider.GetRequiredService<ISocialGraphWriter>(),
-            provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None);
+        await using var provider = await FunnelHost.CreateAsync(world);
         var pipeline = provider.GetRequiredService<RecommendationPipeline>();
-        await provider.GetRequiredService<RecSys.Retrieval.Hnsw.AnnIndexHolder>().Building; // measure the index, not the exact scan that serves while it builds
 
         for (var i = 0; i < warmup; i++) await pipeline.RecommendAsync(new RecommendationRequest("warmup", world.Users[i % world.Users.Count].Id, 20), default);
 

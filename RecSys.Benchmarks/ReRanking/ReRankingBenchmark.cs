@@ -1,17 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using RecSys.Catalog;
 using RecSys.Demo;
-using RecSys.Experiments;
-using RecSys.Features;
 using RecSys.Pipeline;
-using RecSys.Ranking;
 using RecSys.ReRanking;
-using RecSys.Retrieval;
 
 namespace RecSys.Benchmarks.ReRanking;
 
@@ -91,13 +85,7 @@ internal static class ReRankingBenchmark
                 for (var p = 0; p < rule.Positions.Count; p++) settings[prefix + $"Positions:{p}"] = rule.Positions[p].ToString(CultureInfo.InvariantCulture);
             }
         }
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddSingleton<TimeProvider>(new FixedClock(world.Anchor));
-        services.AddCatalog(configuration).AddFeatures(configuration).AddRetrieval(configuration).AddRanking(configuration).AddReRanking(configuration).AddExperiments(configuration).AddPipeline(configuration);
-        await using var provider = services.BuildServiceProvider();
-        await DemoSeeder.LoadAsync(world, provider.GetRequiredService<ICatalogWriter>(), provider.GetRequiredService<ISocialGraphWriter>(),
-            provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None);
+        await using var provider = await RecSys.Benchmarks.Macro.FunnelHost.CreateAsync(world, settings, new FixedClock(world.Anchor));
         var pipeline = provider.GetRequiredService<RecommendationPipeline>();
         var social = provider.GetRequiredService<ISocialGraph>();
         var d = world.Dimensions;

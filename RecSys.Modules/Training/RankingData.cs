@@ -256,17 +256,21 @@ public static class RankingData
     }
 
     /// <summary>The request context of user <paramref name="u"/> at time <paramref name="t"/> as serving fills it (no device known offline).</summary>
-    internal static FeatureContext Context(InteractionDataset dataset, int u, UserOnlineState state, SocialContext social, long t)
+    internal static FeatureContext Context(InteractionDataset dataset, int u, UserOnlineState state, SocialContext social, long t) =>
+        Context(dataset.Users[u], dataset.UserIds[u], u, state, social, t);
+
+    internal static FeatureContext Context(UserMetadata meta, string userId, int u, UserOnlineState state, SocialContext social, long t)
     {
-        var meta = dataset.Users[u];
-        var profile = new UserProfile(u, dataset.UserIds[u], meta.Age ?? 0, meta.Region ?? "", meta.Language ?? "", true, meta.AvgDwellSeconds ?? 0f);
+        var profile = new UserProfile(u, userId, meta.Age ?? 0, meta.Region ?? "", meta.Language ?? "", true, meta.AvgDwellSeconds ?? 0f);
         return new FeatureContext(profile, state, social, DeviceType.Unknown, Locales.RegionCode(meta.Region), Locales.LanguageCode(meta.Language), DateTimeOffset.FromUnixTimeSeconds(t));
     }
 
     /// <summary>Each user's social context as the serving graph builds it (sorted arrays), made on first use.</summary>
-    internal static Func<int, SocialContext> SocialContexts(InteractionDataset dataset)
+    internal static Func<int, SocialContext> SocialContexts(InteractionDataset dataset) => SocialContexts(dataset.Social);
+
+    internal static Func<int, SocialContext> SocialContexts(IReadOnlyList<SocialEdge> edges)
     {
-        if (dataset.Social.Count == 0) return _ => SocialContext.Empty;
+        if (edges.Count == 0) return _ => SocialContext.Empty;
         var friends = new Dictionary<int, List<int>>();
         var follows = new Dictionary<int, List<int>>();
         var groups = new Dictionary<int, List<int>>();
@@ -277,7 +281,7 @@ public static class RankingData
             if (!map.TryGetValue(key, out var list)) map[key] = list = [];
             list.Add(value);
         }
-        foreach (var e in dataset.Social)
+        foreach (var e in edges)
         {
             switch (e.Kind)
             {

@@ -90,6 +90,7 @@ public static class Trainer
     public const string ManifestFile = "manifest.json";
     public const string PreRankerFile = "preranker.onnx";
     public const string RankerFile = "ranker.onnx";
+    public const string FunnelStateFile = "funnel_state.json";
 
     private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -189,6 +190,9 @@ public static class Trainer
                     RankingData.QueryStrength, options.RankingData.QueryVectorHistory),
             };
             await File.WriteAllTextAsync(Path.Combine(staging, ManifestFile), JsonSerializer.Serialize(manifest, ManifestJson), cancellationToken);
+            // What `recommend` needs to run the same funnel offline: the log's replayed state at its end.
+            await Funnel.FunnelState.Capture(dataset, options.RankingData, options.Funnel.PopularCount + options.RankingData.RecentHistoryLength + 500)
+                .WriteAsync(Path.Combine(staging, FunnelStateFile), cancellationToken);
         }
         if (rankers.Count > 0)
         {
@@ -221,7 +225,7 @@ public static class Trainer
             new Dictionary<string, string>
             {
                 ["item_vectors"] = ItemVectorsFile, ["item_ids"] = ItemIdsFile, ["user_vectors"] = UserVectorsFile, ["user_ids"] = UserIdsFile, ["user_items"] = UserItemsFile,
-                ["rankers"] = RankersFile, ["manifest"] = ManifestFile, ["preranker"] = PreRankerFile, ["ranker"] = RankerFile,
+                ["rankers"] = RankersFile, ["manifest"] = ManifestFile, ["funnel_state"] = FunnelStateFile, ["preranker"] = PreRankerFile, ["ranker"] = RankerFile,
             }, rows?.Schema.Names.ToList() ?? []);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportJsonFile), JsonSerializer.Serialize(report, Json), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportMarkdownFile), Markdown(report, results), cancellationToken);

@@ -38,6 +38,8 @@ public class TrainerTests
         Assert.True(File.Exists(Path.Combine(run.Directory, Trainer.RankersFile)));
 
         var model = TrainedModel.Load(dir.Path);
+        Assert.True(model.HasFunnel); // the version has rankers: recommendations run the whole funnel
+        Assert.True(File.Exists(Path.Combine(run.Directory, Trainer.FunnelStateFile)));
         Assert.Equal(dataset.ItemCount, model.ItemIds.Count);
         Assert.Equal(8, model.Dimensions);
         // A user's list holds k distinct items, none of which they already interacted with.

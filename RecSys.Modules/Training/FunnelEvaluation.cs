@@ -21,8 +21,20 @@ public sealed record FunnelOptions
     public int PreRankKeep { get; init; } = 200;
 }
 
-/// <summary>The funnel's row of the evaluation, with the rankers' AUC on the same candidates and the candidate stage's recall.</summary>
-public sealed record FunnelResult(EvaluationResult Metrics, double PreRankerAuc, double RankerAuc, double CandidateRecall, double MeanCandidates, long CandidateRows);
+/// <summary>
+/// The funnel's row of the evaluation, with the rankers' AUC on the same candidates (held-out items positive): pooled
+/// over every user's candidates, and per user averaged over users with both classes (what ordering within a list
+/// depends on; a pooled AUC also counts how scores shift between users), and the candidate stage's recall.
+/// </summary>
+public sealed record FunnelResult(EvaluationResult Metrics, double PreRankerAuc, double RankerAuc, double CandidateRecall, double MeanCandidates, long CandidateRows)
+{
+    public double PreRankerUserAuc { get; init; } = double.NaN;
+    public double RankerUserAuc { get; init; } = double.NaN;
+
+    /// <summary>Per-user AUC on the candidates the pre-ranker kept, where the ranker's order is the one served.</summary>
+    public double PreRankerKeptAuc { get; init; } = double.NaN;
+    public double RankerKeptAuc { get; init; } = double.NaN;
+}
 
 /// <summary>
 /// The whole funnel measured end to end on an evaluation split. For each evaluated user, at the time of their first
@@ -87,6 +99,13 @@ public static class FunnelEvaluation
         var rankerScoresAll = new List<float>();
         var labelsAll = new List<float>();
         var candidateRecall = 0.0;
+        double preUserAuc = 0, rankerUserAuc = 0;
+        var aucUsers = 0;
+        double preKeptAuc = 0, rankerKeptAuc = 0;
+        var keptUsers = 0;
+        var keptLabels = new float[funnel.PreRankKeep];
+        var keptPre = new float[funnel.PreRankKeep];
+        var keptRanker = new float[funnel.PreRankKeep];
         long candidateRows = 0;
         float[] rows = [];
         float[] preScores = [];
@@ -124,6 +143,7 @@ public static class FunnelEvaluation
             stages.Order(rows.AsSpan(0, count * width), count, preScores, rankerScores, final, rankAll: true);
 
             var relevant = new HashSet<int>(split.TestItems[u]);
+            var first = labelsAll.Count;
             var found = 0;
             for (var c = 0; c < count; c++)
             {
@@ -134,6 +154,29 @@ public static class FunnelEvaluation
                 labelsAll.Add(label);
             }
             candidateRecall += relevant.Count == 0 ? 0 : found / (double)relevant.Count;
+            if (found > 0 && found < count)
+            {
+                var userLabels = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labelsAll)[first..];
+                preUserAuc += Metrics.Auc(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(preScoresAll)[first..], userLabels);
+                rankerUserAuc += Metrics.Auc(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rankerScoresAll)[first..], userLabels);
+                aucUsers++;
+            }
+            var kept = Math.Min(funnel.PreRankKeep, count);
+            var keptFound = 0;
+            for (var j = 0; j < kept; j++)
+            {
+                var c = final[j];
+                keptLabels[j] = relevant.Contains(candidates.Items[c]) ? 1f : 0f;
+                keptPre[j] = preScores[c];
+                keptRanker[j] = rankerScores[c];
+                keptFound += (int)keptLabels[j];
+            }
+            if (keptFound > 0 && keptFound < kept)
+            {
+                preKeptAuc += Metrics.Auc(keptPre.AsSpan(0, kept), keptLabels.AsSpan(0, kept));
+                rankerKeptAuc += Metrics.Auc(keptRanker.AsSpan(0, kept), keptLabels.AsSpan(0, kept));
+                keptUsers++;
+            }
             candidateRows += count;
             var depth = Math.Min(100, count);
             var list = new int[depth];
@@ -143,7 +186,13 @@ public static class FunnelEvaluation
         var labels = labelsAll.ToArray();
         var metrics = Evaluation.FromLists(method, split, users, lists, dataset.ItemCount, fitSeconds, watch.Elapsed.TotalSeconds);
         return new FunnelResult(metrics, Metrics.Auc(preScoresAll.ToArray(), labels), Metrics.Auc(rankerScoresAll.ToArray(), labels),
-            users.Length == 0 ? double.NaN : candidateRecall / users.Length, users.Length == 0 ? 0 : candidateRows / (double)users.Length, candidateRows);
+            users.Length == 0 ? double.NaN : candidateRecall / users.Length, users.Length == 0 ? 0 : candidateRows / (double)users.Length, candidateRows)
+        {
+            PreRankerUserAuc = aucUsers == 0 ? double.NaN : preUserAuc / aucUsers,
+            RankerUserAuc = aucUsers == 0 ? double.NaN : rankerUserAuc / aucUsers,
+            PreRankerKeptAuc = keptUsers == 0 ? double.NaN : preKeptAuc / keptUsers,
+            RankerKeptAuc = keptUsers == 0 ? double.NaN : rankerKeptAuc / keptUsers,
+        };
     }
 
     private static long Key(InteractionDataset dataset, int user, int item) => ((long)user * dataset.ItemCount) + item;

@@ -219,7 +219,7 @@ public static class Trainer
             filled, tower?.FeatureCount,
             rankers.Select(r => new ReportRanker(r.Name, r.Network.Sizes, r.ValidationAuc, r.ValidationLogLoss, r.BestEpoch, r.Epochs, r.TrainRows, r.ValidationRows)).ToList(),
             rows is null ? null : new ReportRows(rows.Count, rows.FromImpressions, rows.Click.Average(), DateTimeOffset.FromUnixTimeSeconds(rows.Times.FirstOrDefault()), DateTimeOffset.FromUnixTimeSeconds(rows.Times.LastOrDefault())),
-            truth, evaluation?.Funnel is { } fr ? new ReportFunnel(fr.Metrics.Method, fr.PreRankerAuc, fr.RankerAuc, fr.CandidateRecall, fr.MeanCandidates,
+            truth, evaluation?.Funnel is { } fr ? new ReportFunnel(fr.Metrics.Method, fr.PreRankerAuc, fr.RankerAuc, fr.PreRankerUserAuc, fr.RankerUserAuc, fr.PreRankerKeptAuc, fr.RankerKeptAuc, fr.CandidateRecall, fr.MeanCandidates,
                 evaluation.Rankers.Select(r => new ReportRanker(r.Name, r.Network.Sizes, r.ValidationAuc, r.ValidationLogLoss, r.BestEpoch, r.Epochs, r.TrainRows, r.ValidationRows)).ToList()) : null,
             seconds, Environment.ProcessorCount,
             new Dictionary<string, string>
@@ -276,7 +276,7 @@ public static class Trainer
                 funnel = FunnelEvaluation.Evaluate($"Funnel (ALS {f.AnnCount} + popular {f.PopularCount} -> pre-ranker {f.PreRankKeep} -> ranker)", dataset, split, users, als,
                     rankers[0].Network, rankers[1].Network, f, options.RankingData with { Seed = options.Seed }, alsSeconds + fit.Elapsed.TotalSeconds, cancellationToken);
                 results.Add(funnel.Metrics);
-                progress?.Report($"funnel: candidate recall {funnel.CandidateRecall:0.000} ({funnel.MeanCandidates:0} candidates per user); AUC on its candidates: pre-ranker {funnel.PreRankerAuc:0.000}, ranker {funnel.RankerAuc:0.000}");
+                progress?.Report($"funnel: candidate recall {funnel.CandidateRecall:0.000} ({funnel.MeanCandidates:0} candidates per user); AUC on its candidates per user (pooled): pre-ranker {funnel.PreRankerUserAuc:0.000} ({funnel.PreRankerAuc:0.000}), ranker {funnel.RankerUserAuc:0.000} ({funnel.RankerAuc:0.000}); on the kept {f.PreRankKeep}: pre-ranker {funnel.PreRankerKeptAuc:0.000}, ranker {funnel.RankerKeptAuc:0.000}");
             }
         }
         return Task.FromResult(new EvaluationRun(results, funnel, rankers, als));
@@ -332,7 +332,7 @@ public static class Trainer
 
     private sealed record ReportRanker(string Name, int[] Layers, double ValidationAuc, double ValidationLogLoss, int BestEpoch, int Epochs, int TrainRows, int ValidationRows);
 
-    private sealed record ReportFunnel(string Method, double PreRankerAuc, double RankerAuc, double CandidateRecall, double MeanCandidates, IReadOnlyList<ReportRanker> Rankers);
+    private sealed record ReportFunnel(string Method, double PreRankerAuc, double RankerAuc, double PreRankerUserAuc, double RankerUserAuc, double PreRankerKeptAuc, double RankerKeptAuc, double CandidateRecall, double MeanCandidates, IReadOnlyList<ReportRanker> Rankers);
 
     private sealed record ReportRows(int Count, bool FromImpressions, double PositiveRate, DateTimeOffset From, DateTimeOffset To);
 
@@ -371,7 +371,7 @@ public static class Trainer
         {
             sb.AppendLine().AppendLine("## The funnel on the evaluation split").AppendLine();
             sb.AppendLine(inv, $"Rankers trained on the split's training events only; candidates as serving generates them ({fun.MeanCandidates:0} per user, recall {fun.CandidateRecall:0.000}).");
-            sb.AppendLine(inv, $"AUC over every candidate (held-out items positive): pre-ranker {fun.PreRankerAuc:0.000}, ranker {fun.RankerAuc:0.000}.").AppendLine();
+            sb.AppendLine(inv, $"AUC on the candidates (held-out items positive), per user averaged: pre-ranker {fun.PreRankerUserAuc:0.000}, ranker {fun.RankerUserAuc:0.000}; pooled over all users: pre-ranker {fun.PreRankerAuc:0.000}, ranker {fun.RankerAuc:0.000}; per user on the candidates the pre-ranker kept (where the ranker's order is served): pre-ranker {fun.PreRankerKeptAuc:0.000}, ranker {fun.RankerKeptAuc:0.000}.").AppendLine();
             sb.AppendLine("| model | layers | validation AUC | log loss | best epoch |").AppendLine("|---|---|---|---|---|");
             foreach (var k in fun.Rankers) sb.AppendLine(inv, $"| {k.Name} | {string.Join('-', k.Layers)} | {k.ValidationAuc:0.000} | {k.ValidationLogLoss:0.0000} | {k.BestEpoch}/{k.Epochs} |");
         }

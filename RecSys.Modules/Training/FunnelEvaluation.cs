@@ -95,6 +95,7 @@ public static class FunnelEvaluation
         Array.Fill(strengths, RankingData.QueryStrength);
 
         var lists = new int[users.Length][];
+        var excluded = new bool[dataset.ItemCount];
         var preScoresAll = new List<float>();
         var rankerScoresAll = new List<float>();
         var labelsAll = new List<float>();
@@ -124,8 +125,13 @@ public static class FunnelEvaluation
             var s = state.UserState(u);
             var recent = s.RecentItems.AsSpan(0, Math.Min(features.QueryVectorHistory, s.RecentItems.Length));
             var hasQuery = recent.Length > 0 && retrieval.FoldIn(recent, strengths.AsSpan(0, recent.Length), query);
-            var known = new HashSet<int>(split.Train.RowIndices(u).ToArray());
-            candidates.Generate(query, hasQuery, i => known.Contains(i) || state.HasInteracted(u, i), popular.At(applied));
+            // Known: the user's training items, and anything else they interacted with in the replayed events (a hide).
+            var known = split.Train.RowIndices(u);
+            foreach (var i in known) excluded[i] = true;
+            foreach (var i in s.InteractedItems) excluded[i] = true;
+            candidates.Generate(query, hasQuery, i => excluded[i], popular.At(applied));
+            foreach (var i in known) excluded[i] = false;
+            foreach (var i in s.InteractedItems) excluded[i] = false;
             var count = candidates.Count;
             if (rows.Length < count * width)
             {

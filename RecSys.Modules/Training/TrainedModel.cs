@@ -31,6 +31,7 @@ public sealed class TrainedModel
     private sealed class Worker(TrainedModel model, Funnel f)
     {
         public TrainedModel Model { get; } = model;
+        public bool[] Excluded { get; } = new bool[f.FoldIn.Items];
         public float[] Query { get; } = new float[f.FoldIn.Factors];
         public RecSys.Training.Funnel.OfflineCandidates Candidates { get; } = new(f.FoldIn.ItemFactors, f.FoldIn.Items, f.FoldIn.Factors, f.Stages.AnnCount, f.Stages.PopularCount);
         public RecSys.Training.Funnel.FunnelStages Stages { get; } = new(f.PreRanker, f.Ranker, f.Schema.Names.ToList(), f.Stages.PreRankKeep);
@@ -172,7 +173,18 @@ public sealed class TrainedModel
         var hasQuery = history.Length > 0 && f.FoldIn.FoldIn(history, strengths, w.Query);
         var known = _known[u];
         var interacted = state.Interacted[u];
-        w.Candidates.Generate(w.Query, hasQuery, i => Array.BinarySearch(interacted, i) >= 0 || Array.IndexOf(known, i) >= 0, state.Popular);
+        var excluded = w.Excluded;
+        foreach (var i in known) excluded[i] = true;
+        foreach (var i in interacted) excluded[i] = true;
+        try
+        {
+            w.Candidates.Generate(w.Query, hasQuery, i => excluded[i], state.Popular);
+        }
+        finally
+        {
+            foreach (var i in known) excluded[i] = false;
+            foreach (var i in interacted) excluded[i] = false;
+        }
         var count = w.Candidates.Count;
         var width = f.Schema.Count;
         if (w.Rows.Length < count * width)

@@ -262,6 +262,7 @@ public static class Trainer
         ItemContentTower.FillColdItems(dataset, split.Train, als.ItemFactors, als.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out _);
         var alsSeconds = fit.Elapsed.TotalSeconds;
         results.Add(Evaluation.Evaluate(Recommenders.Als(als), split, users, alsSeconds, [10, 20, 100, 500]));
+        progress?.Report($"evaluation baselines and ALS: {results.Sum(r => r.FitSeconds + r.EvaluateSeconds):0.0} s");
         FunnelResult? funnel = null;
         var rankers = new List<TrainedRanker>();
         if (options.Rankers)
@@ -269,13 +270,17 @@ public static class Trainer
             fit.Restart();
             var training = FunnelEvaluation.TrainingEvents(dataset, split);
             var rows = BuildRankingRows(training, options, progress, cancellationToken, "evaluation ");
+            progress?.Report($"evaluation ranking rows: {fit.Elapsed.TotalSeconds:0.0} s");
+            var rankersFrom = fit.Elapsed.TotalSeconds;
             rankers.AddRange(TrainRankers(rows, options, progress, "evaluation "));
+            progress?.Report($"evaluation rankers: {fit.Elapsed.TotalSeconds - rankersFrom:0.0} s");
             if (rankers.Count == 2)
             {
                 var f = options.Funnel;
                 funnel = FunnelEvaluation.Evaluate($"Funnel (ALS {f.AnnCount} + popular {f.PopularCount} -> pre-ranker {f.PreRankKeep} -> ranker)", dataset, split, users, als,
                     rankers[0].Network, rankers[1].Network, f, options.RankingData with { Seed = options.Seed }, alsSeconds + fit.Elapsed.TotalSeconds, cancellationToken);
                 results.Add(funnel.Metrics);
+                progress?.Report($"evaluation funnel: {funnel.Metrics.EvaluateSeconds:0.0} s");
                 progress?.Report($"funnel: candidate recall {funnel.CandidateRecall:0.000} ({funnel.MeanCandidates:0} candidates per user); AUC on its candidates per user (pooled): pre-ranker {funnel.PreRankerUserAuc:0.000} ({funnel.PreRankerAuc:0.000}), ranker {funnel.RankerUserAuc:0.000} ({funnel.RankerAuc:0.000}); on the kept {f.PreRankKeep}: pre-ranker {funnel.PreRankerKeptAuc:0.000}, ranker {funnel.RankerKeptAuc:0.000}");
             }
         }

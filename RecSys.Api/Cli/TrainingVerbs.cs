@@ -107,7 +107,7 @@ internal static class TrainingVerbs
 
     public static Command Train()
     {
-        var command = new Command("train", "Train the retrieval model (implicit ALS + cold-start item tower), evaluate it against MostPop and ItemKNN, and write models/<version>/ and models/current. With no input it trains on the demo world.");
+        var command = new Command("train", "Train the retrieval model (implicit ALS + cold-start item tower) and the rankers, evaluate them (ALS and the whole funnel) against MostPop and ItemKNN, and write models/<version>/ and models/current. With no input it trains on the demo world.");
         var input = new InputOptions();
         var model = new ModelOptions();
         input.AddTo(command);

@@ -70,7 +70,7 @@ public sealed record TrainingRun(string Version, string Directory, IReadOnlyList
 public sealed record EvaluationRun(IReadOnlyList<EvaluationResult> Results, FunnelResult? Funnel, IReadOnlyList<TrainedRanker> Rankers, AlsModel Als);
 
 /// <summary>
-/// A training run: evaluation on a temporal split (ALS, MostPop, ItemKNN), then the final ALS on all data, the cold-start
+/// A training run: evaluation on a temporal split (MostPop, ItemKNN, ALS and the whole funnel, see <see cref="EvaluateAsync"/>), then the final ALS on all data, the cold-start
 /// tower for items with too few interactions, and the artifacts in <c>models/&lt;version&gt;/</c>: item and user vectors
 /// (<see cref="VectorFile"/>) with their ids, each user's known items, <c>report.json</c> and <c>report.md</c>;
 /// <c>models/current</c> then names the version. A run writes into a temporary folder and renames it, so a failed run

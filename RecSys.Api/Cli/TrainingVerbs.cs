@@ -76,7 +76,7 @@ internal static class TrainingVerbs
 
     public static Command Evaluate()
     {
-        var command = new Command("evaluate", "Train ALS and the baselines (MostPop, ItemKNN) on a temporal split and print their metrics.");
+        var command = new Command("evaluate", "Train ALS, the baselines (MostPop, ItemKNN) and the whole funnel (with its rankers) on a temporal split and print their metrics.");
         var input = new InputOptions();
         var model = new ModelOptions();
         input.AddTo(command);
@@ -86,26 +86,17 @@ internal static class TrainingVerbs
         var neighbours = new Option<int>("--neighbours") { Description = "ItemKNN neighbours per item.", DefaultValueFactory = _ => 100 };
         var evalUsers = new Option<int>("--eval-users") { Description = "Evaluate at most this many users (seeded sample; 0: all).", DefaultValueFactory = _ => 3000 };
         var output = new Option<string?>("--out") { Description = "Also write the table (Markdown) to this file." };
-        foreach (var o in new Option[] { holdout, globalCut, neighbours, evalUsers, output }) command.Options.Add(o);
+        var noFunnel = new Option<bool>("--no-funnel") { Description = "Skip the funnel row (rankers trained on the split's training events, then ALS 500 + popular -> pre-ranker -> ranker)." };
+        foreach (var o in new Option[] { holdout, globalCut, neighbours, evalUsers, output, noFunnel }) command.Options.Add(o);
         command.SetAction(async (result, cancellationToken) =>
         {
             var dataset = input.Load(result);
             var split = result.GetValue(globalCut) is { } q
                 ? Splits.GlobalTimeCut(dataset, Splits.QuantileTime(dataset, q))
                 : Splits.PerUserTemporal(dataset, result.GetValue(holdout));
-            var users = Evaluation.EvaluatedUsers(split, result.GetValue(evalUsers), result.GetValue(model.Seed));
-            Console.WriteLine($"split: {split.Description}; {split.Train.NonZeros:N0} training pairs; evaluating {users.Length:N0} users");
-            var results = new List<EvaluationResult>();
-            var watch = Stopwatch.StartNew();
-            var pop = Recommenders.MostPopular(split.Train);
-            results.Add(Evaluation.Evaluate(pop, split, users, watch.Elapsed.TotalSeconds));
-            watch.Restart();
-            var knn = Recommenders.ItemKnn(split.Train, result.GetValue(neighbours));
-            results.Add(Evaluation.Evaluate(knn, split, users, watch.Elapsed.TotalSeconds));
-            watch.Restart();
-            var als = ImplicitAls.Train(split.Train, model.Als(result), (i, _) => Console.Write($"\rALS iteration {i}"), cancellationToken: cancellationToken);
-            Console.WriteLine();
-            results.Add(Evaluation.Evaluate(Recommenders.Als(als), split, users, watch.Elapsed.TotalSeconds, [10, 20, 100, 500]));
+            var options = new TrainingOptions { Als = model.Als(result), Seed = result.GetValue(model.Seed), EvaluationUsers = result.GetValue(evalUsers), Neighbours = result.GetValue(neighbours), Rankers = !result.GetValue(noFunnel) };
+            var run = await Trainer.EvaluateAsync(dataset, split, options, new Progress<string>(line => { if (!line.Contains("ALS iteration", StringComparison.Ordinal)) Console.WriteLine(line); }), cancellationToken);
+            var results = run.Results;
             var table = Evaluation.Table(results);
             Console.WriteLine(table);
             if (result.GetValue(output) is { } path) await File.WriteAllTextAsync(path, $"{dataset.Name}\n\n{split.Description}\n\n{table}", cancellationToken);
@@ -116,7 +107,7 @@ internal static class TrainingVerbs
 
     public static Command Train()
     {
-        var command = new Command("train", "Train the retrieval model (implicit ALS + cold-start item tower), evaluate it against MostPop and ItemKNN, and write models/<version>/ and models/current. With no input it trains on the demo world.");
+        var command = new Command("train", "Train the retrieval model (implicit ALS + cold-start item tower) and the rankers, evaluate them (ALS and the whole funnel) against MostPop and ItemKNN, and write models/<version>/ and models/current. With no input it trains on the demo world.");
         var input = new InputOptions();
         var model = new ModelOptions();
         input.AddTo(command);
@@ -151,7 +142,7 @@ internal static class TrainingVerbs
 
     public static Command Recommend()
     {
-        var command = new Command("recommend", "Write the top K items per user from a trained model as CSV: user_id,rank,item_id (known items excluded).");
+        var command = new Command("recommend", "Write the top K items per user from a trained model as CSV: user_id,rank,item_id (known items excluded); the whole funnel when the version has rankers.");
         var models = new Option<string>("--models") { Description = "A model version folder, or a models root with a 'current' file.", DefaultValueFactory = _ => "models" };
         var users = new Option<string>("--users") { Description = "A file of user ids (one per line; a 'user_id' header is skipped), or 'all'.", DefaultValueFactory = _ => "all" };
         var k = new Option<int>("--k") { Description = "Items per user.", DefaultValueFactory = _ => 20 };
@@ -185,7 +176,8 @@ internal static class TrainingVerbs
             }
             File.Move(path + ".tmp", path, overwrite: true);
             var unknown = ids.Count(id => !model.IsKnownUser(id));
-            Console.WriteLine($"wrote {ids.Length:N0} users x {count} to {Path.GetFullPath(path)} from {model.Directory} in {watch.Elapsed.TotalSeconds:0.0} s ({unknown:N0} unknown users got popular items)");
+            var how = model.HasFunnel ? "the funnel: ALS + popular candidates -> pre-ranker -> ranker" : "retrieval alone: the version has no rankers";
+            Console.WriteLine($"wrote {ids.Length:N0} users x {count} to {Path.GetFullPath(path)} from {model.Directory} ({how}) in {watch.Elapsed.TotalSeconds:0.0} s ({unknown:N0} unknown users got popular items)");
             return 0;
         });
         return command;

@@ -78,6 +78,34 @@ public static class Evaluation
         return new EvaluationResult(scorer.Name, users.Length, result, fitSeconds, watch.Elapsed.TotalSeconds);
     }
 
+    /// <summary>
+    /// The same metrics for ranked lists produced elsewhere (the funnel): <paramref name="lists"/>[n] is user
+    /// <paramref name="users"/>[n]'s list, best first, known items already excluded.
+    /// </summary>
+    public static EvaluationResult FromLists(string method, DataSplit split, int[] users, int[][] lists, int itemCount, double fitSeconds, double evaluateSeconds, IReadOnlyList<int>? recallAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(lists);
+        if (lists.Length != users.Length) throw new ArgumentException($"{lists.Length} lists for {users.Length} users.", nameof(lists));
+        var recallKs = (recallAt ?? [10, 20]).Union([10, 20]).Order().ToArray();
+        var sums = new double[recallKs.Length + 2];
+        for (var n = 0; n < users.Length; n++)
+        {
+            var relevant = new HashSet<int>(split.TestItems[users[n]]);
+            for (var r = 0; r < recallKs.Length; r++) sums[r] += Metrics.RecallAtK(lists[n], relevant, recallKs[r]);
+            sums[recallKs.Length] += Metrics.NdcgAtK(lists[n], relevant, 10);
+            sums[recallKs.Length + 1] += Metrics.HitRateAtK(lists[n], relevant, 10);
+        }
+        var result = new Dictionary<string, double>();
+        double Mean(int column) => users.Length == 0 ? double.NaN : sums[column] / users.Length;
+        for (var r = 0; r < recallKs.Length; r++) result[$"recall@{recallKs[r]}"] = Mean(r);
+        result["ndcg@10"] = Mean(recallKs.Length);
+        result["hr@10"] = Mean(recallKs.Length + 1);
+        result["coverage@10"] = Metrics.CoverageAtK(lists.Select(l => l.Length > 10 ? l[..10] : l), 10, itemCount);
+        return new EvaluationResult(method, users.Length, result, fitSeconds, evaluateSeconds);
+    }
+
     /// <summary>A Markdown table of the results, one row per method, with the standard metric columns (and any extra recall columns).</summary>
     public static string Table(IReadOnlyList<EvaluationResult> results)
     {

@@ -45,9 +45,13 @@ public static class RankerTraining
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(options);
         if (rows.Count < 10) throw new ArgumentException($"{rows.Count} rows are too few to train a ranker.", nameof(rows));
-        var x = rows.Project(schema);
         // Rows are in time order: the latest ones validate.
         var cut = (int)(rows.Count * (1 - options.ValidationFraction));
+        // A feature constant over the training rows (the device without a logged device, the source flags of logged
+        // impressions) teaches nothing, and its first-layer weights would stay at their random start: a value it takes
+        // only at serving time would then move scores at random. Such features are left out (weight 0 when exported).
+        schema = FeatureSchema.FromNames(schema.Names.Where(name => !IsConstant(rows, rows.Schema.IndexOf(name), cut)).ToList());
+        var x = rows.Project(schema);
         var train = Enumerable.Range(0, cut).ToArray();
         var validation = Enumerable.Range(cut, rows.Count - cut).ToArray();
         var names = schema.Names.ToArray();
@@ -60,5 +64,16 @@ public static class RankerTraining
             labels[n] = rows.Click[validation[n]];
         }
         return new TrainedRanker(name, network, bestEpoch, epochs, Metrics.LogLoss(scores, labels), Metrics.Auc(scores, labels), train.Length, validation.Length);
+    }
+
+    private static bool IsConstant(RankingRows rows, int column, int count)
+    {
+        if (count == 0) return true;
+        var first = rows.Row(0)[column];
+        for (var r = 1; r < count; r++)
+        {
+            if (rows.Row(r)[column] != first) return false;
+        }
+        return true;
     }
 }

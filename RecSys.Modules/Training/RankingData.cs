@@ -16,10 +16,17 @@ public sealed record RankingDataOptions
     /// <summary>A click (like, dwell) within this many seconds after an impression labels it.</summary>
     public long LabelWindowSeconds { get; init; } = 3600;
 
-    /// <summary>Without impressions: negatives drawn per positive from the top <see cref="CandidatePool"/> items retrieval returned then.</summary>
+    /// <summary>Without impressions: negatives drawn per positive, uniformly from the candidates serving would have generated then.</summary>
     public int NegativesPerPositive { get; init; } = 4;
 
-    public int CandidatePool { get; init; } = 100;
+    /// <summary>The ANN quota of that candidate set (serving's <c>Retrieval:AnnCount</c>).</summary>
+    public int CandidatePool { get; init; } = 500;
+
+    /// <summary>The popular quota of that candidate set (serving's <c>Retrieval:PopularCount</c>).</summary>
+    public int PopularCount { get; init; } = 100;
+
+    /// <summary>The offline popular list is recomputed after this share of the log has been replayed.</summary>
+    public double PopularRefreshFraction { get; init; } = 0.005;
 
     /// <summary>At most about this many rows (a seeded uniform sample of the eligible events).</summary>
     public int MaxRows { get; init; } = 300_000;
@@ -86,8 +93,13 @@ public sealed class RankingRows
 /// row is assembled by the serving <see cref="FeatureAssembler"/> from the state as it was strictly before the row's
 /// event (events of the same second are applied after that second's rows), and the query vector is the ALS fold-in
 /// of the user's history at that time. Logged impressions become rows labelled by the clicks, likes and dwell that
-/// followed them; data without impressions (MovieLens) gives each positive a row, plus negatives drawn from what
-/// retrieval would have returned at that time that the user never interacted with.
+/// followed them. Data without impressions (MovieLens) is turned into the ranker's own task: at each first positive
+/// event the candidate set serving would have generated then is rebuilt (<see cref="Funnel.OfflineCandidates"/>: ANN top
+/// <see cref="RankingDataOptions.CandidatePool"/> by the query vector, plus the popular quota, interacted items excluded);
+/// when the positive item is in it, it is a row with its real source flags and similarity, and negatives are drawn
+/// uniformly from the same set among items the user never interacted with. Rows then look exactly like what the rankers
+/// score at serving time (same ann_similarity distribution, same source flags); positives retrieval would have missed
+/// are not rows, because the rankers never see such candidates.
 /// </summary>
 public static class RankingData
 {
@@ -145,6 +157,10 @@ public static class RankingData
         var pool = new float[dataset.ItemCount];
         var sampler = new Random(options.Seed);
         var social = SocialContexts(dataset);
+        var candidates = hasImpressions ? null : new Funnel.OfflineCandidates(retrieval.ItemFactors, dataset.ItemCount, k, options.CandidatePool, options.PopularCount);
+        var popular = new Funnel.PopularRefresher(state, options.PopularCount + options.RecentHistoryLength + 500, Math.Max(1, (long)(events.Length * options.PopularRefreshFraction)));
+        var negatives = new List<int>();
+        long applied = 0;
 
         (float[] Query, bool HasQuery, UserOnlineState State) UserAt(int u)
         {
@@ -158,17 +174,12 @@ public static class RankingData
             return (q, has, s);
         }
 
-        void Emit(int u, int item, long t, float[] q, bool hasQuery, UserOnlineState s, float clicked, float liked, float dwelt)
+        void Emit(int u, int item, long t, float ann, CandidateSource source, UserOnlineState s, float clicked, float liked, float dwelt)
         {
-            var meta = dataset.Users[u];
-            var profile = new UserProfile(u, dataset.UserIds[u], meta.Age ?? 0, meta.Region ?? "", meta.Language ?? "", true, meta.AvgDwellSeconds ?? 0f);
-            var context = new FeatureContext(profile, s, social(u), DeviceType.Unknown, Locales.RegionCode(meta.Region), Locales.LanguageCode(meta.Language), DateTimeOffset.FromUnixTimeSeconds(t));
-            float ann = hasQuery ? System.Numerics.Tensors.TensorPrimitives.Dot(q, retrieval.ItemVector(item)) : 0f;
-            // Every row says "retrieved by ANN": the log does not say which source produced an impression, and a
-            // source flag that differed between positives and negatives would leak the label.
+            var context = Context(dataset, u, s, social(u), t);
             ReadOnlySpan<int> oneItem = [item];
             ReadOnlySpan<float> oneScore = [ann];
-            ReadOnlySpan<CandidateSource> oneSource = [CandidateSource.Ann];
+            ReadOnlySpan<CandidateSource> oneSource = [source];
             ReadOnlySpan<ItemStats> oneStats = [state.Stats(item, t)];
             assembler.Assemble(context, catalog, new CandidateFeatureInputs(oneItem, oneScore, oneSource, oneStats), rowBuffer);
             features.AddRange(rowBuffer);
@@ -206,41 +217,60 @@ public static class RankingData
                             else if (o.Type == EventType.Dwell) dwelt += o.Value;
                         }
                     }
-                    Emit(e.UserIndex, e.ItemIndex, t, q, hasQuery, s, clicked, liked, dwelt);
+                    // Every impression row says "retrieved by ANN": the log does not say which source produced it, and a
+                    // source flag that differed between positives and negatives would leak the label. The constant flags
+                    // carry nothing, so the rankers leave them out (RankerTraining drops constant columns).
+                    var ann = hasQuery ? System.Numerics.Tensors.TensorPrimitives.Dot(q, retrieval.ItemVector(e.ItemIndex)) : 0f;
+                    Emit(e.UserIndex, e.ItemIndex, t, ann, CandidateSource.Ann, s, clicked, liked, dwelt);
                 }
                 else
                 {
-                    // Only the first positive event of a pair is a row (a rating is one interaction).
-                    if (state.HasInteracted(e.UserIndex, e.ItemIndex)) continue;
-                    Emit(e.UserIndex, e.ItemIndex, t, q, hasQuery, s, 1, e.Type == EventType.Like ? 1 : 0, 0);
-                    if (!hasQuery) continue;
-                    var top = new TopN(Math.Min(options.CandidatePool, dataset.ItemCount));
-                    for (var i = 0; i < dataset.ItemCount; i++)
+                    // Only the first positive event of a pair is a row (a rating is one interaction); a user without a
+                    // query vector is served the cold-start list, which the funnel evaluation does not score.
+                    if (state.HasInteracted(e.UserIndex, e.ItemIndex) || !hasQuery) continue;
+                    var u = e.UserIndex;
+                    candidates!.Generate(q, hasQuery, i => state.HasInteracted(u, i), popular.At(applied));
+                    var at = candidates.PositionOf(e.ItemIndex);
+                    if (at < 0) continue;
+                    Emit(u, e.ItemIndex, t, candidates.AnnScores[at], candidates.Sources[at], s, 1, e.Type == EventType.Like ? 1 : 0, 0);
+                    negatives.Clear();
+                    for (var c = 0; c < candidates.Count; c++)
                     {
-                        if (everInteracted.Contains(((long)e.UserIndex * dataset.ItemCount) + i)) continue;
-                        top.Push(System.Numerics.Tensors.TensorPrimitives.Dot(q, retrieval.ItemVector(i)), i);
+                        if (!everInteracted.Contains(((long)u * dataset.ItemCount) + candidates.Items[c])) negatives.Add(c);
                     }
-                    var candidates = new int[top.Count];
-                    top.Drain(candidates, pool.AsSpan(0, candidates.Length));
-                    for (var j = 0; j < Math.Min(options.NegativesPerPositive, candidates.Length); j++)
+                    for (var j = 0; j < Math.Min(options.NegativesPerPositive, negatives.Count); j++)
                     {
                         // A partial Fisher-Yates shuffle picks distinct negatives.
-                        var pick = j + sampler.Next(candidates.Length - j);
-                        (candidates[j], candidates[pick]) = (candidates[pick], candidates[j]);
-                        Emit(e.UserIndex, candidates[j], t, q, hasQuery, s, 0, 0, 0);
+                        var pick = j + sampler.Next(negatives.Count - j);
+                        (negatives[j], negatives[pick]) = (negatives[pick], negatives[j]);
+                        var c = negatives[j];
+                        Emit(u, candidates.Items[c], t, candidates.AnnScores[c], candidates.Sources[c], s, 0, 0, 0);
                     }
                 }
             }
             for (var n = start; n < end; n++) state.Apply(events[n]);
+            applied += end - start;
             start = end;
         }
         return new RankingRows(options.Schema, [.. features], [.. click], [.. like], [.. dwell], [.. times], [.. users], [.. items], hasImpressions);
     }
 
-    /// <summary>Each user's social context as the serving graph builds it (sorted arrays), made on first use.</summary>
-    private static Func<int, SocialContext> SocialContexts(InteractionDataset dataset)
+    /// <summary>The request context of user <paramref name="u"/> at time <paramref name="t"/> as serving fills it (no device known offline).</summary>
+    internal static FeatureContext Context(InteractionDataset dataset, int u, UserOnlineState state, SocialContext social, long t) =>
+        Context(dataset.Users[u], dataset.UserIds[u], u, state, social, t);
+
+    internal static FeatureContext Context(UserMetadata meta, string userId, int u, UserOnlineState state, SocialContext social, long t)
     {
-        if (dataset.Social.Count == 0) return _ => SocialContext.Empty;
+        var profile = new UserProfile(u, userId, meta.Age ?? 0, meta.Region ?? "", meta.Language ?? "", true, meta.AvgDwellSeconds ?? 0f);
+        return new FeatureContext(profile, state, social, DeviceType.Unknown, Locales.RegionCode(meta.Region), Locales.LanguageCode(meta.Language), DateTimeOffset.FromUnixTimeSeconds(t));
+    }
+
+    /// <summary>Each user's social context as the serving graph builds it (sorted arrays), made on first use.</summary>
+    internal static Func<int, SocialContext> SocialContexts(InteractionDataset dataset) => SocialContexts(dataset.Social);
+
+    internal static Func<int, SocialContext> SocialContexts(IReadOnlyList<SocialEdge> edges)
+    {
+        if (edges.Count == 0) return _ => SocialContext.Empty;
         var friends = new Dictionary<int, List<int>>();
         var follows = new Dictionary<int, List<int>>();
         var groups = new Dictionary<int, List<int>>();
@@ -251,7 +281,7 @@ public static class RankingData
             if (!map.TryGetValue(key, out var list)) map[key] = list = [];
             list.Add(value);
         }
-        foreach (var e in dataset.Social)
+        foreach (var e in edges)
         {
             switch (e.Kind)
             {

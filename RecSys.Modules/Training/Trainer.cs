@@ -50,14 +50,27 @@ public sealed record TrainingOptions
     public RankingDataOptions RankingData { get; init; } = new();
 
     public RankerTrainingOptions RankerTraining { get; init; } = new();
+
+    /// <summary>The funnel's stage sizes for its end-to-end row in the evaluation (the serving defaults).</summary>
+    public FunnelOptions Funnel { get; init; } = new();
 }
 
 /// <summary>The outcome of a run: where it wrote and what it measured.</summary>
 public sealed record TrainingRun(string Version, string Directory, IReadOnlyList<EvaluationResult> Evaluation, IReadOnlyDictionary<string, double> Seconds, int ColdItemsFilled,
-    IReadOnlyList<TrainedRanker> Rankers, IReadOnlyList<GroundTruthResult> GroundTruth);
+    IReadOnlyList<TrainedRanker> Rankers, IReadOnlyList<GroundTruthResult> GroundTruth)
+{
+    /// <summary>The funnel's row with the evaluation rankers' AUC on its candidates (null without evaluation or rankers).</summary>
+    public FunnelResult? Funnel { get; init; }
+
+    /// <summary>The rankers trained on the evaluation split's training events only, which the funnel row used.</summary>
+    public IReadOnlyList<TrainedRanker> EvaluationRankers { get; init; } = [];
+}
+
+/// <summary>What <see cref="Trainer.EvaluateAsync"/> measured: one row per method, the funnel's details and its rankers.</summary>
+public sealed record EvaluationRun(IReadOnlyList<EvaluationResult> Results, FunnelResult? Funnel, IReadOnlyList<TrainedRanker> Rankers, AlsModel Als);
 
 /// <summary>
-/// A training run: evaluation on a temporal split (ALS, MostPop, ItemKNN), then the final ALS on all data, the cold-start
+/// A training run: evaluation on a temporal split (MostPop, ItemKNN, ALS and the whole funnel, see <see cref="EvaluateAsync"/>), then the final ALS on all data, the cold-start
 /// tower for items with too few interactions, and the artifacts in <c>models/&lt;version&gt;/</c>: item and user vectors
 /// (<see cref="VectorFile"/>) with their ids, each user's known items, <c>report.json</c> and <c>report.md</c>;
 /// <c>models/current</c> then names the version. A run writes into a temporary folder and renames it, so a failed run
@@ -77,6 +90,7 @@ public static class Trainer
     public const string ManifestFile = "manifest.json";
     public const string PreRankerFile = "preranker.onnx";
     public const string RankerFile = "ranker.onnx";
+    public const string FunnelStateFile = "funnel_state.json";
 
     private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -102,21 +116,12 @@ public static class Trainer
 
         var results = new List<EvaluationResult>();
         DataSplit? split = null;
+        EvaluationRun? evaluation = null;
         if (options.Evaluate)
         {
             split = Splits.PerUserTemporal(dataset, options.Holdout);
-            var users = Evaluation.EvaluatedUsers(split, options.EvaluationUsers, options.Seed);
-            progress?.Report($"evaluation split: {split.Description}; {split.Train.NonZeros:N0} training pairs; {users.Length:N0} users evaluated");
-            var fit = Stopwatch.StartNew();
-            var pop = Recommenders.MostPopular(split.Train);
-            results.Add(Evaluation.Evaluate(pop, split, users, fit.Elapsed.TotalSeconds));
-            fit.Restart();
-            var knn = Recommenders.ItemKnn(split.Train, options.Neighbours);
-            results.Add(Evaluation.Evaluate(knn, split, users, fit.Elapsed.TotalSeconds));
-            fit.Restart();
-            var als = ImplicitAls.Train(split.Train, options.Als, (i, _) => progress?.Report($"evaluation ALS iteration {i}/{options.Als.Iterations}"), cancellationToken: cancellationToken);
-            ItemContentTower.FillColdItems(dataset, split.Train, als.ItemFactors, als.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out _);
-            results.Add(Evaluation.Evaluate(Recommenders.Als(als), split, users, fit.Elapsed.TotalSeconds, [10, 20, 100, 500]));
+            evaluation = await EvaluateAsync(dataset, split, options, progress, cancellationToken);
+            results.AddRange(evaluation.Results);
             Lap("evaluation");
         }
 
@@ -149,21 +154,10 @@ public static class Trainer
         RankingRows? rows = null;
         if (options.Rankers)
         {
-            // Retrieval for the rows' ann feature is trained only on events before the rows' window: no future in it.
-            var from = Splits.QuantileTime(dataset, options.RankingWindowStart);
-            var before = new InteractionDataset(dataset.Name, dataset.UserIds, dataset.ItemIds, dataset.Events.Where(e => e.UnixSeconds < from).ToArray(), dataset.Items, dataset.Users) { Social = dataset.Social };
-            var retrieval = ImplicitAls.Train(Splits.Full(before), options.Als, cancellationToken: cancellationToken);
-            rows = RankingData.Build(dataset, retrieval, options.RankingData with { FromUnixSeconds = from, Seed = options.Seed });
-            progress?.Report($"ranking rows: {rows.Count:N0} ({(rows.FromImpressions ? "logged impressions" : "positives + retrieved negatives")}), {rows.Click.Average():P1} positive");
+            rows = BuildRankingRows(dataset, options, progress, cancellationToken);
             Lap("ranking_rows");
-            if (rows.Count >= 100 && rows.Click.Any(c => c > 0) && rows.Click.Any(c => c == 0))
-            {
-                rankers.Add(RankerTraining.TrainPreRanker(rows, options.RankerTraining with { Seed = options.Seed }));
-                Lap("preranker");
-                rankers.Add(RankerTraining.TrainRanker(rows, null, options.RankerTraining with { Seed = options.Seed }));
-                Lap("ranker");
-                foreach (var r in rankers) progress?.Report($"{r.Name}: validation AUC {r.ValidationAuc:0.000}, log loss {r.ValidationLogLoss:0.0000}, best epoch {r.BestEpoch}/{r.Epochs}");
-            }
+            rankers.AddRange(TrainRankers(rows, options, progress));
+            Lap("rankers");
         }
 
         var version = options.Version ?? DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
@@ -196,6 +190,9 @@ public static class Trainer
                     RankingData.QueryStrength, options.RankingData.QueryVectorHistory),
             };
             await File.WriteAllTextAsync(Path.Combine(staging, ManifestFile), JsonSerializer.Serialize(manifest, ManifestJson), cancellationToken);
+            // What `recommend` needs to run the same funnel offline: the log's replayed state at its end.
+            await Funnel.FunnelState.Capture(dataset, options.RankingData, options.Funnel.PopularCount + options.RankingData.RecentHistoryLength + 500)
+                .WriteAsync(Path.Combine(staging, FunnelStateFile), cancellationToken);
         }
         if (rankers.Count > 0)
         {
@@ -222,11 +219,13 @@ public static class Trainer
             filled, tower?.FeatureCount,
             rankers.Select(r => new ReportRanker(r.Name, r.Network.Sizes, r.ValidationAuc, r.ValidationLogLoss, r.BestEpoch, r.Epochs, r.TrainRows, r.ValidationRows)).ToList(),
             rows is null ? null : new ReportRows(rows.Count, rows.FromImpressions, rows.Click.Average(), DateTimeOffset.FromUnixTimeSeconds(rows.Times.FirstOrDefault()), DateTimeOffset.FromUnixTimeSeconds(rows.Times.LastOrDefault())),
-            truth, seconds, Environment.ProcessorCount,
+            truth, evaluation?.Funnel is { } fr ? new ReportFunnel(fr.Metrics.Method, fr.PreRankerAuc, fr.RankerAuc, fr.PreRankerUserAuc, fr.RankerUserAuc, fr.PreRankerKeptAuc, fr.RankerKeptAuc, fr.CandidateRecall, fr.MeanCandidates,
+                evaluation.Rankers.Select(r => new ReportRanker(r.Name, r.Network.Sizes, r.ValidationAuc, r.ValidationLogLoss, r.BestEpoch, r.Epochs, r.TrainRows, r.ValidationRows)).ToList()) : null,
+            seconds, Environment.ProcessorCount,
             new Dictionary<string, string>
             {
                 ["item_vectors"] = ItemVectorsFile, ["item_ids"] = ItemIdsFile, ["user_vectors"] = UserVectorsFile, ["user_ids"] = UserIdsFile, ["user_items"] = UserItemsFile,
-                ["rankers"] = RankersFile, ["manifest"] = ManifestFile, ["preranker"] = PreRankerFile, ["ranker"] = RankerFile,
+                ["rankers"] = RankersFile, ["manifest"] = ManifestFile, ["funnel_state"] = FunnelStateFile, ["preranker"] = PreRankerFile, ["ranker"] = RankerFile,
             }, rows?.Schema.Names.ToList() ?? []);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportJsonFile), JsonSerializer.Serialize(report, Json), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportMarkdownFile), Markdown(report, results), cancellationToken);
@@ -236,7 +235,80 @@ public static class Trainer
         await File.WriteAllTextAsync(current + ".tmp", version + "\n", cancellationToken);
         File.Move(current + ".tmp", current, overwrite: true);
         progress?.Report($"wrote {final}; {current} -> {version}");
-        return new TrainingRun(version, final, results, seconds, filled, rankers, truth);
+        return new TrainingRun(version, final, results, seconds, filled, rankers, truth) { Funnel = evaluation?.Funnel, EvaluationRankers = evaluation?.Rankers ?? [] };
+    }
+
+    /// <summary>
+    /// The evaluation on a split: MostPop, ItemKNN and ALS trained on its training pairs, and (with
+    /// <see cref="TrainingOptions.Rankers"/>) the whole funnel, whose rankers are trained on the split's training events
+    /// only (<see cref="FunnelEvaluation.TrainingEvents"/>) exactly as the final ones are on all events.
+    /// </summary>
+    public static Task<EvaluationRun> EvaluateAsync(InteractionDataset dataset, DataSplit split, TrainingOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(options);
+        var results = new List<EvaluationResult>();
+        var users = Evaluation.EvaluatedUsers(split, options.EvaluationUsers, options.Seed);
+        progress?.Report($"evaluation split: {split.Description}; {split.Train.NonZeros:N0} training pairs; {users.Length:N0} users evaluated");
+        var fit = Stopwatch.StartNew();
+        var pop = Recommenders.MostPopular(split.Train);
+        results.Add(Evaluation.Evaluate(pop, split, users, fit.Elapsed.TotalSeconds));
+        fit.Restart();
+        var knn = Recommenders.ItemKnn(split.Train, options.Neighbours);
+        results.Add(Evaluation.Evaluate(knn, split, users, fit.Elapsed.TotalSeconds));
+        fit.Restart();
+        var als = ImplicitAls.Train(split.Train, options.Als, (i, _) => progress?.Report($"evaluation ALS iteration {i}/{options.Als.Iterations}"), cancellationToken: cancellationToken);
+        ItemContentTower.FillColdItems(dataset, split.Train, als.ItemFactors, als.Factors, options.ColdStartMinInteractions, options.ColdStartLambda, out _);
+        var alsSeconds = fit.Elapsed.TotalSeconds;
+        results.Add(Evaluation.Evaluate(Recommenders.Als(als), split, users, alsSeconds, [10, 20, 100, 500]));
+        progress?.Report($"evaluation baselines and ALS: {results.Sum(r => r.FitSeconds + r.EvaluateSeconds):0.0} s");
+        FunnelResult? funnel = null;
+        var rankers = new List<TrainedRanker>();
+        if (options.Rankers)
+        {
+            fit.Restart();
+            var training = FunnelEvaluation.TrainingEvents(dataset, split);
+            var rows = BuildRankingRows(training, options, progress, cancellationToken, "evaluation ");
+            progress?.Report($"evaluation ranking rows: {fit.Elapsed.TotalSeconds:0.0} s");
+            var rankersFrom = fit.Elapsed.TotalSeconds;
+            rankers.AddRange(TrainRankers(rows, options, progress, "evaluation "));
+            progress?.Report($"evaluation rankers: {fit.Elapsed.TotalSeconds - rankersFrom:0.0} s");
+            if (rankers.Count == 2)
+            {
+                var f = options.Funnel;
+                funnel = FunnelEvaluation.Evaluate($"Funnel (ALS {f.AnnCount} + popular {f.PopularCount} -> pre-ranker {f.PreRankKeep} -> ranker)", dataset, split, users, als,
+                    rankers[0].Network, rankers[1].Network, f, options.RankingData with { Seed = options.Seed }, alsSeconds + fit.Elapsed.TotalSeconds, cancellationToken);
+                results.Add(funnel.Metrics);
+                progress?.Report($"evaluation funnel: {funnel.Metrics.EvaluateSeconds:0.0} s");
+                progress?.Report($"funnel: candidate recall {funnel.CandidateRecall:0.000} ({funnel.MeanCandidates:0} candidates per user); AUC on its candidates per user (pooled): pre-ranker {funnel.PreRankerUserAuc:0.000} ({funnel.PreRankerAuc:0.000}), ranker {funnel.RankerUserAuc:0.000} ({funnel.RankerAuc:0.000}); on the kept {f.PreRankKeep}: pre-ranker {funnel.PreRankerKeptAuc:0.000}, ranker {funnel.RankerKeptAuc:0.000}");
+            }
+        }
+        return Task.FromResult(new EvaluationRun(results, funnel, rankers, als));
+    }
+
+    /// <summary>Point-in-time ranking rows of the latest part of the log; their retrieval is trained only on the events before it.</summary>
+    private static RankingRows BuildRankingRows(InteractionDataset dataset, TrainingOptions options, IProgress<string>? progress, CancellationToken cancellationToken, string label = "")
+    {
+        // Retrieval for the rows' ann feature is trained only on events before the rows' window: no future in it.
+        var from = Splits.QuantileTime(dataset, options.RankingWindowStart);
+        var before = new InteractionDataset(dataset.Name, dataset.UserIds, dataset.ItemIds, dataset.Events.Where(e => e.UnixSeconds < from).ToArray(), dataset.Items, dataset.Users) { Social = dataset.Social };
+        var retrieval = ImplicitAls.Train(Splits.Full(before), options.Als, cancellationToken: cancellationToken);
+        var f = options.Funnel;
+        var rows = RankingData.Build(dataset, retrieval, options.RankingData with { FromUnixSeconds = from, Seed = options.Seed, CandidatePool = f.AnnCount, PopularCount = f.PopularCount });
+        progress?.Report($"{label}ranking rows: {rows.Count:N0} ({(rows.FromImpressions ? "logged impressions" : "positives + negatives from the serving candidate set")}), {(rows.Count == 0 ? 0 : rows.Click.Average()):P1} positive");
+        return rows;
+    }
+
+    /// <summary>The pre-ranker and the ranker on the rows (none when the rows are too few or one-sided).</summary>
+    private static List<TrainedRanker> TrainRankers(RankingRows rows, TrainingOptions options, IProgress<string>? progress, string label = "")
+    {
+        var rankers = new List<TrainedRanker>();
+        if (rows.Count < 100 || !rows.Click.Any(c => c > 0) || !rows.Click.Any(c => c == 0)) return rankers;
+        rankers.Add(RankerTraining.TrainPreRanker(rows, options.RankerTraining with { Seed = options.Seed }));
+        rankers.Add(RankerTraining.TrainRanker(rows, null, options.RankerTraining with { Seed = options.Seed }));
+        foreach (var r in rankers) progress?.Report($"{label}{r.Name}: validation AUC {r.ValidationAuc:0.000}, log loss {r.ValidationLogLoss:0.0000}, best epoch {r.BestEpoch}/{r.Epochs}, {r.Network.Features.Count} features");
+        return rankers;
     }
 
     /// <summary>The version folder a path names: a version folder itself, or a models root whose <c>current</c> names one.</summary>
@@ -260,10 +332,12 @@ public static class Trainer
     private sealed record Report(
         string Version, DateTimeOffset CreatedAt, string Dataset, int Users, int Items, int Events, int TrainingPairs,
         DateTimeOffset? DataFrom, DateTimeOffset? DataTo, AlsOptions Als, double Holdout, string? Split, IReadOnlyList<ReportMetrics> Evaluation,
-        int ColdItemsFilled, int? ContentFeatures, IReadOnlyList<ReportRanker> Rankers, ReportRows? RankingRows, IReadOnlyList<GroundTruthResult> HiddenPreferences, IReadOnlyDictionary<string, double> Seconds, int Processors,
+        int ColdItemsFilled, int? ContentFeatures, IReadOnlyList<ReportRanker> Rankers, ReportRows? RankingRows, IReadOnlyList<GroundTruthResult> HiddenPreferences, ReportFunnel? Funnel, IReadOnlyDictionary<string, double> Seconds, int Processors,
         IReadOnlyDictionary<string, string> Files, IReadOnlyList<string> FeatureSchema);
 
     private sealed record ReportRanker(string Name, int[] Layers, double ValidationAuc, double ValidationLogLoss, int BestEpoch, int Epochs, int TrainRows, int ValidationRows);
+
+    private sealed record ReportFunnel(string Method, double PreRankerAuc, double RankerAuc, double PreRankerUserAuc, double RankerUserAuc, double PreRankerKeptAuc, double RankerKeptAuc, double CandidateRecall, double MeanCandidates, IReadOnlyList<ReportRanker> Rankers);
 
     private sealed record ReportRows(int Count, bool FromImpressions, double PositiveRate, DateTimeOffset From, DateTimeOffset To);
 
@@ -279,7 +353,7 @@ public static class Trainer
         sb.AppendLine(inv, $"- times (s, {r.Processors} processors): {string.Join(", ", r.Seconds.Select(kv => $"{kv.Key} {kv.Value.ToString("0.0", inv)}"))}");
         if (r.RankingRows is { } rows)
         {
-            sb.AppendLine(inv, $"- ranking rows: {rows.Count:N0} {(rows.FromImpressions ? "logged impressions" : "positives with negatives from retrieval")} from {rows.From:u} to {rows.To:u}, {rows.PositiveRate:P1} positive");
+            sb.AppendLine(inv, $"- ranking rows: {rows.Count:N0} {(rows.FromImpressions ? "logged impressions" : "positives with negatives from the serving candidate set")} from {rows.From:u} to {rows.To:u}, {rows.PositiveRate:P1} positive");
         }
         if (r.HiddenPreferences.Count > 0)
         {
@@ -297,6 +371,14 @@ public static class Trainer
         {
             sb.AppendLine().AppendLine(inv, $"## Evaluation ({r.Split}, {results[0].Users:N0} users)").AppendLine();
             sb.Append(Evaluation.Table(results));
+        }
+        if (r.Funnel is { } fun)
+        {
+            sb.AppendLine().AppendLine("## The funnel on the evaluation split").AppendLine();
+            sb.AppendLine(inv, $"Rankers trained on the split's training events only; candidates as serving generates them ({fun.MeanCandidates:0} per user, recall {fun.CandidateRecall:0.000}).");
+            sb.AppendLine(inv, $"AUC on the candidates (held-out items positive), per user averaged: pre-ranker {fun.PreRankerUserAuc:0.000}, ranker {fun.RankerUserAuc:0.000}; pooled over all users: pre-ranker {fun.PreRankerAuc:0.000}, ranker {fun.RankerAuc:0.000}; per user on the candidates the pre-ranker kept (where the ranker's order is served): pre-ranker {fun.PreRankerKeptAuc:0.000}, ranker {fun.RankerKeptAuc:0.000}.").AppendLine();
+            sb.AppendLine("| model | layers | validation AUC | log loss | best epoch |").AppendLine("|---|---|---|---|---|");
+            foreach (var k in fun.Rankers) sb.AppendLine(inv, $"| {k.Name} | {string.Join('-', k.Layers)} | {k.ValidationAuc:0.000} | {k.ValidationLogLoss:0.0000} | {k.BestEpoch}/{k.Epochs} |");
         }
         return sb.ToString();
     }

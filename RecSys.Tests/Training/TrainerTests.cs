@@ -24,7 +24,13 @@ public class TrainerTests
         {
             Assert.True(File.Exists(Path.Combine(run.Directory, file)), file);
         }
-        Assert.Equal(["MostPop", "ItemKNN (cosine)", "ALS (8 factors)"], run.Evaluation.Select(r => r.Method));
+        Assert.Equal(["MostPop", "ItemKNN (cosine)", "ALS (8 factors)"], run.Evaluation.Take(3).Select(r => r.Method));
+        // The whole funnel is its own row, scored with rankers trained on the split's training events only.
+        Assert.StartsWith("Funnel", run.Evaluation[3].Method, StringComparison.Ordinal);
+        Assert.Same(run.Funnel!.Metrics, run.Evaluation[3]);
+        Assert.Equal(2, run.EvaluationRankers.Count);
+        Assert.NotEqual(run.Rankers[1].Network.Weights[0], run.EvaluationRankers[1].Network.Weights[0]);
+        Assert.Contains("The funnel on the evaluation split", File.ReadAllText(Path.Combine(run.Directory, Trainer.ReportMarkdownFile)), StringComparison.Ordinal);
         Assert.Contains("recall@20", File.ReadAllText(Path.Combine(run.Directory, Trainer.ReportMarkdownFile)), StringComparison.Ordinal);
         // The demo log has impressions: both rankers are trained on them and their weights written.
         Assert.Equal(2, run.Rankers.Count);
@@ -32,6 +38,8 @@ public class TrainerTests
         Assert.True(File.Exists(Path.Combine(run.Directory, Trainer.RankersFile)));
 
         var model = TrainedModel.Load(dir.Path);
+        Assert.True(model.HasFunnel); // the version has rankers: recommendations run the whole funnel
+        Assert.True(File.Exists(Path.Combine(run.Directory, Trainer.FunnelStateFile)));
         Assert.Equal(dataset.ItemCount, model.ItemIds.Count);
         Assert.Equal(8, model.Dimensions);
         // A user's list holds k distinct items, none of which they already interacted with.

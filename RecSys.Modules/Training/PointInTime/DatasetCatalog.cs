@@ -30,6 +30,14 @@ internal sealed class DatasetCatalog : ICatalog
         Version = dataset.Name;
     }
 
+    /// <summary>Columns saved with a model version (the <c>recommend</c> verb's funnel).</summary>
+    public DatasetCatalog(ItemColumns columns, int categoryCount, string version)
+    {
+        Columns = columns;
+        CategoryCount = categoryCount;
+        Version = version;
+    }
+
     public bool IsLoaded => true;
     public string Version { get; }
     public int ItemCount => Columns.Count;

@@ -17,6 +17,7 @@ internal sealed class ReplayState(int users, int items, int historyLength, doubl
     private readonly int[] _hides = new int[items];
     private readonly int[] _dwell = new int[items];
     private readonly double[] _trend = new double[items];
+    private readonly int[] _positives = new int[items];
     private readonly long[] _trendAt = new long[items];
     private readonly List<int>?[] _recent = new List<int>?[users]; // oldest first
     private readonly HashSet<int>?[] _interacted = new HashSet<int>?[users];
@@ -40,6 +41,7 @@ internal sealed class ReplayState(int users, int items, int historyLength, doubl
         if (e.Type is EventType.Impression or EventType.View) return;
         if (e.IsPositive)
         {
+            _positives[i]++;
             _trend[i] = Decayed(i, e.UnixSeconds) + 1;
             _trendAt[i] = e.UnixSeconds;
         }
@@ -69,6 +71,22 @@ internal sealed class ReplayState(int users, int items, int historyLength, doubl
         var items = recent.ToArray();
         Array.Reverse(items);
         return new UserOnlineState(items, _interacted[user] ?? (IReadOnlySet<int>)new HashSet<int>(), _lastEvent[user]);
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> items with the most positive events so far, most first (ties: lower index first):
+    /// the offline stand-in for the serving popular source, which orders the catalog by engagement.
+    /// </summary>
+    public int[] MostPopular(int count)
+    {
+        var top = new Baselines.TopN(Math.Min(count, _positives.Length));
+        for (var i = 0; i < _positives.Length; i++)
+        {
+            if (_positives[i] > 0) top.Push(_positives[i], i);
+        }
+        var result = new int[top.Count];
+        top.Drain(result, new float[result.Length]);
+        return result;
     }
 
     public bool HasInteracted(int user, int item) => _interacted[user]?.Contains(item) == true;

@@ -18,20 +18,38 @@ internal static class TrainingVerbs
         public Option<int> DemoItems { get; } = new("--demo-items") { Description = "Demo world size when no input is given: items.", DefaultValueFactory = _ => new DemoOptions().Items };
         public Option<int> DemoUsers { get; } = new("--demo-users") { Description = "Demo world size when no input is given: users.", DefaultValueFactory = _ => new DemoOptions().Users };
         public Option<int> DemoSeed { get; } = new("--demo-seed") { Description = "Demo world seed.", DefaultValueFactory = _ => new DemoOptions().Seed };
+        public Option<string?> Postgres { get; } = new("--postgres")
+        {
+            Description = "Read the PostgreSQL event_log and catalog tables; the value is an Npgsql connection string (default: ConnectionStrings:Postgres from appsettings.json or the environment).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        public Option<DateTimeOffset?> Until { get; } = new("--until") { Description = "With --postgres: a point-in-time snapshot, events before this ISO-8601 time (and items created before it)." };
 
         public void AddTo(Command command)
         {
-            foreach (var o in new Option[] { Interactions, Items, Users, MovieLens, DemoItems, DemoUsers, DemoSeed }) command.Options.Add(o);
+            foreach (var o in new Option[] { Interactions, Items, Users, MovieLens, DemoItems, DemoUsers, DemoSeed, Postgres, Until }) command.Options.Add(o);
         }
 
-        /// <summary>The demo world the last <see cref="Load"/> generated (null when the input was a file).</summary>
+        /// <summary>The demo world the last <see cref="LoadAsync"/> generated (null when the input was a file).</summary>
         public DemoWorld? World { get; private set; }
 
-        public InteractionDataset Load(ParseResult result)
+        /// <summary>The PostgreSQL connection string when <c>--postgres</c> was given (its value, else the configured one).</summary>
+        public string? PostgresConnection { get; private set; }
+
+        public async Task<InteractionDataset> LoadAsync(ParseResult result, CancellationToken cancellationToken)
         {
             var watch = Stopwatch.StartNew();
             InteractionDataset dataset;
-            if (result.GetValue(MovieLens) is { } dir)
+            if (result.GetValue(Until) is not null && result.GetResult(Postgres) is null)
+            {
+                throw new ArgumentException("--until applies to --postgres only.");
+            }
+            if (result.GetResult(Postgres) is not null)
+            {
+                PostgresConnection = result.GetValue(Postgres) is { Length: > 0 } given ? given : StoreVerbs.RequirePostgres(StoreVerbs.Configuration(null, null));
+                dataset = await DatasetReaders.ReadPostgresAsync(PostgresConnection, result.GetValue(Until), new Progress(Console.WriteLine), cancellationToken);
+            }
+            else if (result.GetValue(MovieLens) is { } dir)
             {
                 dataset = DatasetReaders.ReadMovieLens(dir);
             }
@@ -89,7 +107,7 @@ internal static class TrainingVerbs
         foreach (var o in new Option[] { holdout, globalCut, neighbours, evalUsers, output }) command.Options.Add(o);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var dataset = input.Load(result);
+            var dataset = await input.LoadAsync(result, cancellationToken);
             var split = result.GetValue(globalCut) is { } q
                 ? Splits.GlobalTimeCut(dataset, Splits.QuantileTime(dataset, q))
                 : Splits.PerUserTemporal(dataset, result.GetValue(holdout));
@@ -130,7 +148,7 @@ internal static class TrainingVerbs
         command.SetAction(async (result, cancellationToken) =>
         {
             var watch = Stopwatch.StartNew();
-            var dataset = input.Load(result);
+            var dataset = await input.LoadAsync(result, cancellationToken);
             var options = new TrainingOptions
             {
                 Als = model.Als(result),
@@ -189,6 +207,12 @@ internal static class TrainingVerbs
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Reports on the caller's thread, so progress lines come out in order.</summary>
+    private sealed class Progress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
     }
 
     private static string Csv(string value) => value.Contains(',', StringComparison.Ordinal) || value.Contains('"', StringComparison.Ordinal)

@@ -22,4 +22,13 @@ public static class PostgresCatalog
         await connection.OpenAsync(cancellationToken);
         await CatalogTables.WriteAsync(connection, snapshot, edges, progress, cancellationToken);
     }
+
+    /// <summary>The catalog snapshot (items, users, categories) and social edges as the service would load them, read once.</summary>
+    public static async Task<(CatalogSnapshot Snapshot, IReadOnlyList<SocialEdge> Edges)> ReadAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        var (snapshot, edges) = await CatalogTables.ReadAsync(connection, cancellationToken);
+        return (snapshot, edges);
+    }
 }

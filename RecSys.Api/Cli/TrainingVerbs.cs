@@ -144,7 +144,10 @@ internal static class TrainingVerbs
         var holdout = new Option<double>("--holdout") { Description = "Evaluation: fraction of each user's latest items held out.", DefaultValueFactory = _ => 0.2 };
         var evalUsers = new Option<int>("--eval-users") { Description = "Evaluate at most this many users (0: all).", DefaultValueFactory = _ => 3000 };
         var noEvaluation = new Option<bool>("--no-evaluation") { Description = "Skip the evaluation split (train on all data only)." };
-        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation }) command.Options.Add(o);
+        var register = new Option<bool>("--register") { Description = "Record the written version in the model registry (PostgreSQL model_registry at --postgres, else ConnectionStrings:Postgres) as a candidate, with its report metrics." };
+        var activate = new Option<bool>("--activate") { Description = "With --register: also make it the active version of its name (the previous active one is retired)." };
+        var registerName = new Option<string>("--register-name") { Description = "The model name in the registry.", DefaultValueFactory = _ => "recsys" };
+        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation, register, activate, registerName }) command.Options.Add(o);
         command.SetAction(async (result, cancellationToken) =>
         {
             var watch = Stopwatch.StartNew();
@@ -159,9 +162,31 @@ internal static class TrainingVerbs
                 EvaluationUsers = result.GetValue(evalUsers),
                 Evaluate = !result.GetValue(noEvaluation),
             };
+            if (result.GetValue(activate) && !result.GetValue(register))
+            {
+                await Console.Error.WriteLineAsync("--activate needs --register.");
+                return 2;
+            }
             var run = await Trainer.RunAsync(dataset, options, new Progress<string>(Console.WriteLine), cancellationToken, input.World);
             if (run.Evaluation.Count > 0) Console.WriteLine(Evaluation.Table(run.Evaluation));
             Console.WriteLine($"trained {run.Version} in {watch.Elapsed.TotalSeconds:0.0} s (data included): {run.Directory}");
+            if (result.GetValue(register))
+            {
+                var connection = input.PostgresConnection ?? StoreVerbs.RequirePostgres(StoreVerbs.Configuration(null, null));
+                try
+                {
+                    var registry = RecSys.Catalog.PostgresCatalog.ModelRegistry(connection);
+                    var name = result.GetValue(registerName)!;
+                    var entry = await registry.RegisterAsync(name, run.Version, run.Directory, RunMetrics.Of(run), cancellationToken);
+                    if (result.GetValue(activate)) entry = await registry.ActivateAsync(name, run.Version, cancellationToken);
+                    Console.WriteLine($"registered {entry.Name} {entry.Version} ({entry.Status}, {entry.Metrics.Count} metrics) in model_registry");
+                }
+                catch (Npgsql.NpgsqlException ex)
+                {
+                    await Console.Error.WriteLineAsync($"{run.Directory} was written, but registering it in PostgreSQL failed: {ex.Message}");
+                    return 1;
+                }
+            }
             return 0;
         });
         return command;

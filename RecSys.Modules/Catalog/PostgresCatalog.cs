@@ -31,4 +31,11 @@ public static class PostgresCatalog
         var (snapshot, edges) = await CatalogTables.ReadAsync(connection, cancellationToken);
         return (snapshot, edges);
     }
+
+    /// <summary>The model registry in this database (tables from <see cref="MigrateAsync"/>).</summary>
+    public static IModelRegistry ModelRegistry(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return new PostgresModelRegistry(connectionString);
+    }
 }

@@ -58,9 +58,13 @@ public sealed class PostgresTrainingTests
 
         using var dir = new TempDirectory();
         Assert.Equal(0, await Verbs.Build().Parse(["train", "--postgres", db.ConnectionString, "--until", cut.ToString("O"), "--out", dir.Path, "--version", "pit",
-            "--no-evaluation", "--factors", "8", "--iterations", "2"]).InvokeAsync());
+            "--no-evaluation", "--factors", "8", "--iterations", "2", "--register", "--activate"]).InvokeAsync());
         var model = TrainedModel.Load(dir.Path);
         Assert.Equal(stored.ItemIds, model.ItemIds);
+        // --register recorded the version it wrote, with its report's metrics, and --activate made it the active one.
+        var registered = Assert.Single(await RecSys.Catalog.PostgresCatalog.ModelRegistry(db.ConnectionString).ListAsync("recsys", default));
+        Assert.Equal(("pit", Path.Combine(dir.Path, "pit"), "active"), (registered.Version, registered.Path, registered.Status));
+        Assert.True(registered.Metrics["seconds.total"] > 0);
     }
 
     private sealed class SyncProgress(Action<string> report) : IProgress<string>

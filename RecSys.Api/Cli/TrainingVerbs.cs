@@ -147,7 +147,8 @@ internal static class TrainingVerbs
         var register = new Option<bool>("--register") { Description = "Record the written version in the model registry (PostgreSQL model_registry at --postgres, else ConnectionStrings:Postgres) as a candidate, with its report metrics." };
         var activate = new Option<bool>("--activate") { Description = "With --register: also make it the active version of its name (the previous active one is retired)." };
         var registerName = new Option<string>("--register-name") { Description = "The model name in the registry.", DefaultValueFactory = _ => "recsys" };
-        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation, register, activate, registerName }) command.Options.Add(o);
+        var noIndex = new Option<bool>("--no-index") { Description = "Do not write the HNSW index of the item vectors (the service then builds it at load)." };
+        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation, register, activate, registerName, noIndex }) command.Options.Add(o);
         command.SetAction(async (result, cancellationToken) =>
         {
             var watch = Stopwatch.StartNew();
@@ -161,6 +162,8 @@ internal static class TrainingVerbs
                 Holdout = result.GetValue(holdout),
                 EvaluationUsers = result.GetValue(evalUsers),
                 Evaluate = !result.GetValue(noEvaluation),
+                // The index is built with the HNSW settings the service reads (appsettings.json / environment: Retrieval:Hnsw*).
+                HnswIndex = result.GetValue(noIndex) ? null : RetrievalSettings(),
             };
             if (result.GetValue(activate) && !result.GetValue(register))
             {
@@ -232,6 +235,13 @@ internal static class TrainingVerbs
             return 0;
         });
         return command;
+    }
+
+    private static RecSys.Retrieval.RetrievalOptions RetrievalSettings()
+    {
+        var options = new RecSys.Retrieval.RetrievalOptions();
+        StoreVerbs.Configuration(null, null).GetSection("Retrieval").Bind(options);
+        return options;
     }
 
     /// <summary>Reports on the caller's thread, so progress lines come out in order.</summary>

@@ -36,6 +36,13 @@ public sealed class ItemEmbeddings
     /// mean fold-in of <c>Features.UserEmbedding</c>.
     /// </summary>
     public IUserFoldIn? FoldIn { get; init; }
+
+    /// <summary>
+    /// A saved HNSW index offered with these vectors (a trained model version's, <see cref="HnswIndexFiles"/>): the
+    /// service loads it instead of building when it holds exactly these vectors and was built with the service's M and
+    /// efConstruction; a corrupt or mismatched file is refused (logged with its path) and the index is built as usual.
+    /// </summary>
+    public string? IndexFile { get; init; }
 }
 
 /// <summary>A trained model's user fold-in: the query vector of a user from their recent items (catalog indices, most recent first).</summary>

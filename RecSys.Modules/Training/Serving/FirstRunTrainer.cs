@@ -18,6 +18,7 @@ internal sealed partial class FirstRunTrainer(
     IOptions<TrainingServiceOptions> options,
     IOptions<RankingOptions> ranking,
     IOptions<DemoOptions> demo,
+    IOptions<RecSys.Retrieval.RetrievalOptions> retrieval,
     IRankingModels models,
     ILogger<FirstRunTrainer> logger) : BackgroundService
 {
@@ -43,7 +44,7 @@ internal sealed partial class FirstRunTrainer(
                 var world = DemoWorldGenerator.Generate(demo.Value);
                 var dataset = DatasetReaders.FromDemoWorld(world);
                 // No evaluation split on the first run: the `train` verb reports the metrics.
-                return await Trainer.RunAsync(dataset, new TrainingOptions { ModelsDirectory = root, Evaluate = false }, progress, stoppingToken).ConfigureAwait(false);
+                return await Trainer.RunAsync(dataset, new TrainingOptions { ModelsDirectory = root, Evaluate = false, HnswIndex = retrieval.Value }, progress, stoppingToken).ConfigureAwait(false);
             }, stoppingToken).ConfigureAwait(false);
             LogTrained(run.Version, run.Directory, watch.Elapsed.TotalSeconds);
             await models.ReloadAsync(stoppingToken).ConfigureAwait(false);

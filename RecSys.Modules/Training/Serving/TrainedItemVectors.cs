@@ -33,7 +33,11 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
     }
 
     /// <summary>A version's vectors, validated, in the trainer's item order.</summary>
-    internal sealed record Loaded(string Version, string[] Ids, AlsModel Model, RetrievalManifest Manifest);
+    internal sealed record Loaded(string Version, string[] Ids, AlsModel Model, RetrievalManifest Manifest)
+    {
+        /// <summary>The version's saved HNSW index (full path), offered to Retrieval, which checks it against the served vectors.</summary>
+        public string? IndexPath { get; init; }
+    }
 
     public Action? Prepare(string versionDirectory, ModelManifest manifest)
     {
@@ -82,7 +86,10 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
         var model = new AlsModel(options, 0, count, [], data);
         // The fold-in's Gram matrix and base inverse (O(items k²)) are computed here, off the request path.
         if (count > 0) model.FoldIn([0], [retrieval.Strength], new float[dimensions]);
-        return new Loaded(version, ids, model, retrieval);
+        return new Loaded(version, ids, model, retrieval)
+        {
+            IndexPath = retrieval.Index is { Length: > 0 } index ? Path.GetFullPath(Path.Combine(versionDirectory, index)) : null,
+        };
     }
 
     private void Publish(Loaded loaded)
@@ -141,6 +148,7 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
         return new ItemEmbeddings($"trained-{loaded.Version}", k, data)
         {
             FoldIn = new AlsUserFoldIn(loaded.Model, toTrained, loaded.Manifest.Strength, loaded.Manifest.History),
+            IndexFile = loaded.IndexPath,
         };
     }
 

@@ -58,6 +58,7 @@ public sealed class ItemEmbeddingStore
     private readonly Lock _gate = new();
     private volatile ItemEmbeddings? _current;
     private Func<ItemEmbeddings?>? _preferred;
+    private ItemEmbeddings? _fallback;
 
     /// <summary>The vectors in use, or null before the first load.</summary>
     public ItemEmbeddings? Current => _current;
@@ -80,12 +81,33 @@ public sealed class ItemEmbeddingStore
         ItemEmbeddings chosen;
         lock (_gate)
         {
+            _fallback = fallback;
             if (_current is not null) return null;
             chosen = _preferred?.Invoke() ?? fallback;
             _current = chosen;
         }
         Published?.Invoke(chosen);
         return chosen;
+    }
+
+    /// <summary>True once a fallback set is known (<see cref="PublishFallback"/> was called), whether or not it was published.</summary>
+    public bool HasFallback => _fallback is not null;
+
+    /// <summary>
+    /// Serves the fallback set again (a model version without vectors of its own was loaded: serve what a start with that
+    /// version would serve). Returns it, or null when no fallback is known (nothing changes then).
+    /// </summary>
+    public ItemEmbeddings? RevertToFallback()
+    {
+        ItemEmbeddings? fallback;
+        lock (_gate)
+        {
+            fallback = _fallback;
+            if (fallback is null || ReferenceEquals(_current, fallback)) return fallback;
+            _current = fallback;
+        }
+        Published?.Invoke(fallback);
+        return fallback;
     }
 
     /// <summary>

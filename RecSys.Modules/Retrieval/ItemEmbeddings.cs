@@ -90,6 +90,25 @@ public sealed class ItemEmbeddingStore
         return chosen;
     }
 
+    /// <summary>
+    /// Publishes what the preferred source (<see cref="PreferOverFallback"/>) has now, if anything: its own late
+    /// arrival (a trained set that waited for the catalog). Asked under the same lock as <see cref="PublishFallback"/>,
+    /// so a fallback published at the same moment cannot slip in between the source handing its set over and the
+    /// set being published. Returns what was published, or null.
+    /// </summary>
+    public ItemEmbeddings? PublishPreferred()
+    {
+        ItemEmbeddings? chosen;
+        lock (_gate)
+        {
+            chosen = _preferred?.Invoke();
+            if (chosen is null) return null;
+            _current = chosen;
+        }
+        Published?.Invoke(chosen);
+        return chosen;
+    }
+
     /// <summary>True once a fallback set is known (<see cref="PublishFallback"/> was called), whether or not it was published.</summary>
     public bool HasFallback => _fallback is not null;
 

@@ -123,7 +123,7 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
         lock (_gate) _pending = loaded;
         if (_catalog.IsLoaded)
         {
-            if (TakePending() is { } embeddings) _store.Publish(embeddings);
+            _store.PublishPreferred();
             return;
         }
         LogWaiting(loaded.Version);
@@ -133,7 +133,7 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
             try
             {
                 while (!_catalog.IsLoaded) await Task.Delay(100, _stopping.Token).ConfigureAwait(false);
-                if (TakePending() is { } embeddings) _store.Publish(embeddings);
+                _store.PublishPreferred();
             }
             catch (OperationCanceledException)
             {

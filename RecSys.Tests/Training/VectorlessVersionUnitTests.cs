@@ -39,4 +39,22 @@ public sealed class VectorlessVersionUnitTests
         vectors.Prepare(dir.Path, Manifest("v2", null))!();
         Assert.Same(demo, store.Current);
     }
+
+    [Fact]
+    public void A_late_preferred_set_is_published_once_and_a_later_fallback_does_not_replace_it()
+    {
+        var store = new ItemEmbeddingStore();
+        var trained = new ItemEmbeddings("trained", 2, [1, 0, 0, 1]);
+        ItemEmbeddings? waiting = trained;
+        store.PreferOverFallback(() => Interlocked.Exchange(ref waiting, null));
+        var published = new List<string>();
+        store.Published += e => published.Add(e.Version);
+
+        Assert.Same(trained, store.PublishPreferred());
+        Assert.Null(store.PublishPreferred()); // handed over once
+        Assert.Null(store.PublishFallback(new ItemEmbeddings("demo", 2, [0, 1, 1, 0])));
+        Assert.Same(trained, store.Current);
+        Assert.Equal(["trained"], published);
+        Assert.True(store.HasFallback);
+    }
 }

@@ -17,7 +17,7 @@ internal static class StoreVerbs
     private static readonly Option<string?> PostgresOption = new("--postgres") { Description = "Npgsql connection string (default: ConnectionStrings:Postgres)." };
     private static readonly Option<string?> RedisOption = new("--redis") { Description = "Redis host:port[,password=...][,db=N] (default: ConnectionStrings:Redis)." };
 
-    private static IConfigurationRoot Configuration(string? postgres, string? redis, IDictionary<string, string?>? more = null)
+    internal static IConfigurationRoot Configuration(string? postgres, string? redis, IDictionary<string, string?>? more = null)
     {
         var settings = new Dictionary<string, string?>(more ?? new Dictionary<string, string?>());
         if (postgres is not null) settings["ConnectionStrings:Postgres"] = postgres;
@@ -29,7 +29,7 @@ internal static class StoreVerbs
             .Build();
     }
 
-    private static string RequirePostgres(IConfiguration configuration) =>
+    internal static string RequirePostgres(IConfiguration configuration) =>
         configuration.GetConnectionString("Postgres") is { Length: > 0 } s ? s
             : throw new InvalidOperationException("No PostgreSQL connection string: pass --postgres or set ConnectionStrings__Postgres.");
 
@@ -116,7 +116,8 @@ internal static class StoreVerbs
 
     /// <summary>
     /// Appends the world's events to <c>event_log</c> with deterministic ids (<c>{world version}:{position}</c>), through
-    /// a staging table so that loading the same world again adds nothing.
+    /// a staging table so that loading the same world again adds nothing. Events of the same second keep the world's
+    /// order in <c>seq</c>, so a trainer replaying the log (occurred_at, seq) sees exactly the world's sequence.
     /// </summary>
     private static async Task CopyEventsAsync(string connectionString, DemoWorld world, Action<string> say, CancellationToken cancellationToken)
     {
@@ -124,7 +125,7 @@ internal static class StoreVerbs
         await connection.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var create = new Npgsql.NpgsqlCommand(
-            "CREATE TEMP TABLE event_stage (event_id text, user_id text, item_id text, event_type smallint, value real, occurred_at timestamptz) ON COMMIT DROP", connection, transaction))
+            "CREATE TEMP TABLE event_stage (event_id text, user_id text, item_id text, event_type smallint, value real, occurred_at timestamptz, n integer) ON COMMIT DROP", connection, transaction))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -141,6 +142,7 @@ internal static class StoreVerbs
                 await copy.WriteAsync((short)e.Type, NpgsqlTypes.NpgsqlDbType.Smallint, cancellationToken);
                 await copy.WriteAsync(e.Value, NpgsqlTypes.NpgsqlDbType.Real, cancellationToken);
                 await copy.WriteAsync(DateTimeOffset.FromUnixTimeSeconds(e.UnixSeconds).UtcDateTime, NpgsqlTypes.NpgsqlDbType.TimestampTz, cancellationToken);
+                await copy.WriteAsync(i, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
                 if ((i + 1) % 500_000 == 0) say($"{i + 1} of {events.Length} events staged");
             }
             await copy.CompleteAsync(cancellationToken);
@@ -148,7 +150,7 @@ internal static class StoreVerbs
         await using (var insert = new Npgsql.NpgsqlCommand(
             """
             INSERT INTO event_log (event_id, user_id, item_id, event_type, value, occurred_at)
-            SELECT event_id, user_id, item_id, event_type, value, occurred_at FROM event_stage ORDER BY occurred_at
+            SELECT event_id, user_id, item_id, event_type, value, occurred_at FROM event_stage ORDER BY occurred_at, n
             ON CONFLICT (event_id) DO NOTHING
             """, connection, transaction) { CommandTimeout = 0 })
         {

@@ -18,20 +18,38 @@ internal static class TrainingVerbs
         public Option<int> DemoItems { get; } = new("--demo-items") { Description = "Demo world size when no input is given: items.", DefaultValueFactory = _ => new DemoOptions().Items };
         public Option<int> DemoUsers { get; } = new("--demo-users") { Description = "Demo world size when no input is given: users.", DefaultValueFactory = _ => new DemoOptions().Users };
         public Option<int> DemoSeed { get; } = new("--demo-seed") { Description = "Demo world seed.", DefaultValueFactory = _ => new DemoOptions().Seed };
+        public Option<string?> Postgres { get; } = new("--postgres")
+        {
+            Description = "Read the PostgreSQL event_log and catalog tables; the value is an Npgsql connection string (default: ConnectionStrings:Postgres from appsettings.json or the environment).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        public Option<DateTimeOffset?> Until { get; } = new("--until") { Description = "With --postgres: a point-in-time snapshot, events before this ISO-8601 time (and items created before it)." };
 
         public void AddTo(Command command)
         {
-            foreach (var o in new Option[] { Interactions, Items, Users, MovieLens, DemoItems, DemoUsers, DemoSeed }) command.Options.Add(o);
+            foreach (var o in new Option[] { Interactions, Items, Users, MovieLens, DemoItems, DemoUsers, DemoSeed, Postgres, Until }) command.Options.Add(o);
         }
 
-        /// <summary>The demo world the last <see cref="Load"/> generated (null when the input was a file).</summary>
+        /// <summary>The demo world the last <see cref="LoadAsync"/> generated (null when the input was a file).</summary>
         public DemoWorld? World { get; private set; }
 
-        public InteractionDataset Load(ParseResult result)
+        /// <summary>The PostgreSQL connection string when <c>--postgres</c> was given (its value, else the configured one).</summary>
+        public string? PostgresConnection { get; private set; }
+
+        public async Task<InteractionDataset> LoadAsync(ParseResult result, CancellationToken cancellationToken)
         {
             var watch = Stopwatch.StartNew();
             InteractionDataset dataset;
-            if (result.GetValue(MovieLens) is { } dir)
+            if (result.GetValue(Until) is not null && result.GetResult(Postgres) is null)
+            {
+                throw new ArgumentException("--until applies to --postgres only.");
+            }
+            if (result.GetResult(Postgres) is not null)
+            {
+                PostgresConnection = result.GetValue(Postgres) is { Length: > 0 } given ? given : StoreVerbs.RequirePostgres(StoreVerbs.Configuration(null, null));
+                dataset = await DatasetReaders.ReadPostgresAsync(PostgresConnection, result.GetValue(Until), new Progress(Console.WriteLine), cancellationToken);
+            }
+            else if (result.GetValue(MovieLens) is { } dir)
             {
                 dataset = DatasetReaders.ReadMovieLens(dir);
             }
@@ -90,7 +108,7 @@ internal static class TrainingVerbs
         foreach (var o in new Option[] { holdout, globalCut, neighbours, evalUsers, output, noFunnel }) command.Options.Add(o);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var dataset = input.Load(result);
+            var dataset = await input.LoadAsync(result, cancellationToken);
             var split = result.GetValue(globalCut) is { } q
                 ? Splits.GlobalTimeCut(dataset, Splits.QuantileTime(dataset, q))
                 : Splits.PerUserTemporal(dataset, result.GetValue(holdout));
@@ -117,11 +135,15 @@ internal static class TrainingVerbs
         var holdout = new Option<double>("--holdout") { Description = "Evaluation: fraction of each user's latest items held out.", DefaultValueFactory = _ => 0.2 };
         var evalUsers = new Option<int>("--eval-users") { Description = "Evaluate at most this many users (0: all).", DefaultValueFactory = _ => 3000 };
         var noEvaluation = new Option<bool>("--no-evaluation") { Description = "Skip the evaluation split (train on all data only)." };
-        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation }) command.Options.Add(o);
+        var register = new Option<bool>("--register") { Description = "Record the written version in the model registry (PostgreSQL model_registry at --postgres, else ConnectionStrings:Postgres) as a candidate, with its report metrics." };
+        var activate = new Option<bool>("--activate") { Description = "With --register: also make it the active version of its name (the previous active one is retired)." };
+        var registerName = new Option<string>("--register-name") { Description = "The model name in the registry.", DefaultValueFactory = _ => "recsys" };
+        var noIndex = new Option<bool>("--no-index") { Description = "Do not write the HNSW index of the item vectors (the service then builds it at load)." };
+        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation, register, activate, registerName, noIndex }) command.Options.Add(o);
         command.SetAction(async (result, cancellationToken) =>
         {
             var watch = Stopwatch.StartNew();
-            var dataset = input.Load(result);
+            var dataset = await input.LoadAsync(result, cancellationToken);
             var options = new TrainingOptions
             {
                 Als = model.Als(result),
@@ -131,10 +153,34 @@ internal static class TrainingVerbs
                 Holdout = result.GetValue(holdout),
                 EvaluationUsers = result.GetValue(evalUsers),
                 Evaluate = !result.GetValue(noEvaluation),
+                // The index is built with the HNSW settings the service reads (appsettings.json / environment: Retrieval:Hnsw*).
+                HnswIndex = result.GetValue(noIndex) ? null : RetrievalSettings(),
             };
+            if (result.GetValue(activate) && !result.GetValue(register))
+            {
+                await Console.Error.WriteLineAsync("--activate needs --register.");
+                return 2;
+            }
             var run = await Trainer.RunAsync(dataset, options, new Progress<string>(Console.WriteLine), cancellationToken, input.World);
             if (run.Evaluation.Count > 0) Console.WriteLine(Evaluation.Table(run.Evaluation));
             Console.WriteLine($"trained {run.Version} in {watch.Elapsed.TotalSeconds:0.0} s (data included): {run.Directory}");
+            if (result.GetValue(register))
+            {
+                var connection = input.PostgresConnection ?? StoreVerbs.RequirePostgres(StoreVerbs.Configuration(null, null));
+                try
+                {
+                    var registry = RecSys.Catalog.PostgresCatalog.ModelRegistry(connection);
+                    var name = result.GetValue(registerName)!;
+                    var entry = await registry.RegisterAsync(name, run.Version, run.Directory, RunMetrics.Of(run), cancellationToken);
+                    if (result.GetValue(activate)) entry = await registry.ActivateAsync(name, run.Version, cancellationToken);
+                    Console.WriteLine($"registered {entry.Name} {entry.Version} ({entry.Status}, {entry.Metrics.Count} metrics) in model_registry");
+                }
+                catch (Npgsql.NpgsqlException ex)
+                {
+                    await Console.Error.WriteLineAsync($"{run.Directory} was written, but registering it in PostgreSQL failed: {ex.Message}");
+                    return 1;
+                }
+            }
             return 0;
         });
         return command;
@@ -181,6 +227,19 @@ internal static class TrainingVerbs
             return 0;
         });
         return command;
+    }
+
+    private static RecSys.Retrieval.RetrievalOptions RetrievalSettings()
+    {
+        var options = new RecSys.Retrieval.RetrievalOptions();
+        StoreVerbs.Configuration(null, null).GetSection("Retrieval").Bind(options);
+        return options;
+    }
+
+    /// <summary>Reports on the caller's thread, so progress lines come out in order.</summary>
+    private sealed class Progress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
     }
 
     private static string Csv(string value) => value.Contains(',', StringComparison.Ordinal) || value.Contains('"', StringComparison.Ordinal)

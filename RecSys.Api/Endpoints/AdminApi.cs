@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using RecSys.Api.Hosting;
+using RecSys.Catalog;
 using RecSys.Ranking;
 
 namespace RecSys.Api.Endpoints;
@@ -21,11 +22,36 @@ public static class AdminApi
             .WithDescription("Loads, validates against its manifest and warms up the new version, then swaps it in atomically; requests in flight finish on the old one. A corrupt or mismatched version is refused with 422 and the old one keeps serving.")
             .Produces<RankingModelsStatus>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/registry", ListRegisteredAsync)
+            .WithName("GetRegisteredModels")
+            .WithSummary("The model versions in the registry")
+            .WithDescription("Every registered version (newest first; ?name= for one model): path, metrics recorded by `train --register`, status (candidate, active, retired, rejected). 404 when no registry is configured (Stores:ModelRegistry=postgres).")
+            .Produces<IReadOnlyList<RegisteredModel>>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
     /// <summary>The ranking models being served.</summary>
     public static Ok<RankingModelsStatus> GetModels(IRankingModels models) => TypedResults.Ok(models.Status);
+
+    /// <summary>The registered model versions, when a registry is configured.</summary>
+    public static async Task<Results<Ok<IReadOnlyList<RegisteredModel>>, ProblemHttpResult>> ListRegisteredAsync(HttpContext http, string? name, CancellationToken cancellationToken)
+    {
+        if (http.RequestServices.GetService<IModelRegistry>() is not { } registry)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No model registry is configured.",
+                detail: "Set Stores:ModelRegistry=postgres and ConnectionStrings:Postgres to read the model_registry table.");
+        }
+        try
+        {
+            return TypedResults.Ok(await registry.ListAsync(string.IsNullOrWhiteSpace(name) ? null : name, cancellationToken));
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The model registry could not be read.", detail: ex.Message);
+        }
+    }
 
     /// <summary>Loads the version the models folder names and swaps it in.</summary>
     public static async Task<Results<Ok<RankingModelsStatus>, ProblemHttpResult>> ReloadAsync(IRankingModels models, CancellationToken cancellationToken)

@@ -28,6 +28,16 @@ public static class CatalogModule
             services.TryAddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
             services.AddHostedService<Postgres.PostgresCatalogLoader>();
         }
+        // Stores:ModelRegistry=postgres: the registry of trained versions (written by `train --register`) is readable by the service.
+        if (string.Equals(configuration.GetSection(CatalogStoreOptions.SectionName)[nameof(CatalogStoreOptions.ModelRegistry)], "postgres", StringComparison.Ordinal))
+        {
+            var connectionString = configuration.GetConnectionString("Postgres");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException("Stores:ModelRegistry is 'postgres' but ConnectionStrings:Postgres is not set (an Npgsql connection string; environment: ConnectionStrings__Postgres).");
+            }
+            services.AddSingleton<IModelRegistry>(_ => new Postgres.PostgresModelRegistry(connectionString));
+        }
         services.AddHealthChecks().AddCheck<CatalogReadyCheck>("catalog", tags: ["ready"]);
         return services;
     }

@@ -21,5 +21,9 @@ public sealed class CatalogStoreOptions
     [Range(1, 86_400)]
     public double CatalogRefreshSeconds { get; set; } = 10;
 
+    /// <summary><c>none</c> (the default) or <c>postgres</c>: the model registry (<c>model_registry</c> in ConnectionStrings:Postgres) is available to the service (<c>GET /admin/models/registry</c>).</summary>
+    [Required, RegularExpression("^(none|postgres)$", ErrorMessage = "Stores:ModelRegistry must be 'none' or 'postgres'.")]
+    public string ModelRegistry { get; set; } = "none";
+
     public bool UsesPostgres => string.Equals(Catalog, "postgres", StringComparison.Ordinal);
 }

@@ -22,4 +22,20 @@ public static class PostgresCatalog
         await connection.OpenAsync(cancellationToken);
         await CatalogTables.WriteAsync(connection, snapshot, edges, progress, cancellationToken);
     }
+
+    /// <summary>The catalog snapshot (items, users, categories) and social edges as the service would load them, read once.</summary>
+    public static async Task<(CatalogSnapshot Snapshot, IReadOnlyList<SocialEdge> Edges)> ReadAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        var (snapshot, edges) = await CatalogTables.ReadAsync(connection, cancellationToken);
+        return (snapshot, edges);
+    }
+
+    /// <summary>The model registry in this database (tables from <see cref="MigrateAsync"/>).</summary>
+    public static IModelRegistry ModelRegistry(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return new PostgresModelRegistry(connectionString);
+    }
 }

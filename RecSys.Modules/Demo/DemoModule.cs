@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace RecSys.Demo;
 
@@ -8,6 +9,7 @@ public static class DemoModule
     public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<DemoWorldSource>();
         services.AddHostedService<DemoSeeder>();
         return services;
     }

@@ -17,6 +17,7 @@ namespace RecSys.Demo;
 /// </summary>
 internal sealed partial class DemoSeeder(
     IOptions<DemoOptions> options,
+    DemoWorldSource worlds,
     ICatalogWriter catalog,
     ISocialGraphWriter socialGraph,
     IFeatureStore featureStore,
@@ -39,11 +40,13 @@ internal sealed partial class DemoSeeder(
         {
             var watch = Stopwatch.StartNew();
             LogGenerating(o.Items, o.Users, o.Seed);
-            var world = await Task.Run(() => DemoWorldGenerator.Generate(o, new Progress(this)), stoppingToken);
+            // Shared with the first-run trainer, which trains on the same world: generated once.
+            var world = await worlds.GetAsync(new Progress(this), stoppingToken);
             var loadCatalog = !catalogStore.Value.UsesPostgres;
             var loadOnline = !onlineStore.Value.UsesRedis;
             if (!loadCatalog || !loadOnline) LogExternalStores(catalogStore.Value.Catalog, onlineStore.Value.Online);
             await LoadAsync(world, catalog, socialGraph, featureStore, embeddings, stoppingToken, loadCatalog, loadOnline);
+            worlds.Release();
             LogLoaded(world.Version, world.Items.Count, world.Users.Count, world.Interactions.Length, watch.Elapsed.TotalSeconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

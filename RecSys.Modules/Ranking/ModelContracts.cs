@@ -18,7 +18,11 @@ public sealed record ModelManifest(string Version, IReadOnlyList<string> Feature
 /// user fold-in they were trained with: weighted ALS with confidence 1 + <paramref name="Alpha"/> * strength and L2
 /// <paramref name="Regularization"/>, over at most <paramref name="History"/> recent items at <paramref name="Strength"/> each.
 /// </summary>
-public sealed record RetrievalManifest(string ItemVectors, string ItemIds, int Dimensions, string FoldIn, double Alpha, double Regularization, float Strength, int History);
+public sealed record RetrievalManifest(string ItemVectors, string ItemIds, int Dimensions, string FoldIn, double Alpha, double Regularization, float Strength, int History)
+{
+    /// <summary>The saved HNSW index of the item vectors (relative to the version folder), or null: the service then builds it.</summary>
+    public string? Index { get; init; }
+}
 
 /// <summary>
 /// Another module's part of a model version (the trained item vectors): loaded and validated with the ranking models

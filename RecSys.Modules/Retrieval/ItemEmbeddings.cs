@@ -36,6 +36,13 @@ public sealed class ItemEmbeddings
     /// mean fold-in of <c>Features.UserEmbedding</c>.
     /// </summary>
     public IUserFoldIn? FoldIn { get; init; }
+
+    /// <summary>
+    /// A saved HNSW index offered with these vectors (a trained model version's, <see cref="HnswIndexFiles"/>): the
+    /// service loads it instead of building when it holds exactly these vectors and was built with the service's M and
+    /// efConstruction; a corrupt or mismatched file is refused (logged with its path) and the index is built as usual.
+    /// </summary>
+    public string? IndexFile { get; init; }
 }
 
 /// <summary>A trained model's user fold-in: the query vector of a user from their recent items (catalog indices, most recent first).</summary>
@@ -51,6 +58,7 @@ public sealed class ItemEmbeddingStore
     private readonly Lock _gate = new();
     private volatile ItemEmbeddings? _current;
     private Func<ItemEmbeddings?>? _preferred;
+    private ItemEmbeddings? _fallback;
 
     /// <summary>The vectors in use, or null before the first load.</summary>
     public ItemEmbeddings? Current => _current;
@@ -73,12 +81,52 @@ public sealed class ItemEmbeddingStore
         ItemEmbeddings chosen;
         lock (_gate)
         {
+            _fallback = fallback;
             if (_current is not null) return null;
             chosen = _preferred?.Invoke() ?? fallback;
             _current = chosen;
         }
         Published?.Invoke(chosen);
         return chosen;
+    }
+
+    /// <summary>
+    /// Publishes what the preferred source (<see cref="PreferOverFallback"/>) has now, if anything: its own late
+    /// arrival (a trained set that waited for the catalog). Asked under the same lock as <see cref="PublishFallback"/>,
+    /// so a fallback published at the same moment cannot slip in between the source handing its set over and the
+    /// set being published. Returns what was published, or null.
+    /// </summary>
+    public ItemEmbeddings? PublishPreferred()
+    {
+        ItemEmbeddings? chosen;
+        lock (_gate)
+        {
+            chosen = _preferred?.Invoke();
+            if (chosen is null) return null;
+            _current = chosen;
+        }
+        Published?.Invoke(chosen);
+        return chosen;
+    }
+
+    /// <summary>True once a fallback set is known (<see cref="PublishFallback"/> was called), whether or not it was published.</summary>
+    public bool HasFallback => _fallback is not null;
+
+    /// <summary>
+    /// Serves the fallback set again (a model version without vectors of its own was loaded: serve what a start with that
+    /// version would serve). Returns it, or null when no fallback is known (nothing changes then).
+    /// </summary>
+    public ItemEmbeddings? RevertToFallback()
+    {
+        ItemEmbeddings? fallback;
+        lock (_gate)
+        {
+            fallback = _fallback;
+            if (fallback is null || ReferenceEquals(_current, fallback)) return fallback;
+            _current = fallback;
+        }
+        Published?.Invoke(fallback);
+        return fallback;
     }
 
     /// <summary>

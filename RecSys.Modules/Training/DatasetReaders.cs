@@ -16,12 +16,24 @@ public static class DatasetReaders
     /// <summary>A MovieLens directory as published (ml-100k, ml-1m or ml-latest), recognised by its ratings file.</summary>
     public static InteractionDataset ReadMovieLens(string directory) => MovieLensReader.Read(directory);
 
+    /// <summary>
+    /// The PostgreSQL stores as loaded by <c>load</c> or written by the service: the catalog tables (items with category,
+    /// author, language, region, created_at; users; social edges) and <c>event_log</c>, streamed once in replay order.
+    /// With <paramref name="untilExclusive"/>: a point-in-time snapshot (events before it, items created before it).
+    /// </summary>
+    public static Task<InteractionDataset> ReadPostgresAsync(string connectionString, DateTimeOffset? untilExclusive, IProgress<string>? progress, CancellationToken cancellationToken) =>
+        PostgresDatasetReader.ReadAsync(connectionString, untilExclusive, progress, cancellationToken);
+
+    /// <summary>The content tokens of a catalog title (lower case; the <c>#123</c> serial left out), as the item tower reads them.</summary>
+    internal static string[] TitleTokens(string title) =>
+        title.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !w.StartsWith('#')).Select(w => w.ToLowerInvariant()).ToArray();
+
     /// <summary>The demo world's log and catalog, with the world's own ids (<c>u_42</c>, <c>i_7</c>) and indices.</summary>
     public static InteractionDataset FromDemoWorld(DemoWorld world)
     {
         ArgumentNullException.ThrowIfNull(world);
         var items = world.Items.Select(i => new ItemMetadata(i.Title, i.Category, world.Users[i.AuthorIndex].Id, i.Language, i.Region,
-            i.CreatedAt.ToUnixTimeSeconds(), i.Title.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !w.StartsWith('#')).Select(w => w.ToLowerInvariant()).ToArray())
+            i.CreatedAt.ToUnixTimeSeconds(), TitleTokens(i.Title))
         {
             Engagement = i.EngagementScore,
             Nsfw = i.IsNsfw,

@@ -53,6 +53,9 @@ public sealed record TrainingOptions
 
     /// <summary>The funnel's stage sizes for its end-to-end row in the evaluation (the serving defaults).</summary>
     public FunnelOptions Funnel { get; init; } = new();
+
+    /// <summary>The HNSW settings of the saved index written with the item vectors (the service's <c>Retrieval</c> options); null: no index file.</summary>
+    public RecSys.Retrieval.RetrievalOptions? HnswIndex { get; init; } = new();
 }
 
 /// <summary>The outcome of a run: where it wrote and what it measured.</summary>
@@ -91,6 +94,7 @@ public static class Trainer
     public const string PreRankerFile = "preranker.onnx";
     public const string RankerFile = "ranker.onnx";
     public const string FunnelStateFile = "funnel_state.json";
+    public const string HnswIndexFile = "item_vectors.hnsw";
 
     private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -171,6 +175,7 @@ public static class Trainer
         await VectorFile.WriteAsync(Path.Combine(staging, ItemVectorsFile), model.ItemFactors, model.Items, model.Factors, cancellationToken);
         await VectorFile.WriteAsync(Path.Combine(staging, UserVectorsFile), model.UserFactors, model.Users, model.Factors, cancellationToken);
         await File.WriteAllLinesAsync(Path.Combine(staging, ItemIdsFile), dataset.ItemIds, cancellationToken);
+        var indexFile = Serving.VersionIndex.Write(staging, model.ItemFactors, model.Factors, options.HnswIndex, progress);
         await File.WriteAllLinesAsync(Path.Combine(staging, UserIdsFile), dataset.UserIds, cancellationToken);
         await File.WriteAllLinesAsync(Path.Combine(staging, UserItemsFile),
             Enumerable.Range(0, matrix.Rows).Select(u => string.Join(' ', matrix.RowIndices(u).ToArray())), cancellationToken);
@@ -187,7 +192,7 @@ public static class Trainer
             {
                 // How serving folds a user in: the ranking rows' ann_similarity was computed exactly so (RankingData).
                 Retrieval = new RecSys.Ranking.RetrievalManifest(ItemVectorsFile, ItemIdsFile, model.Factors, "als", options.Als.Alpha, options.Als.Regularization,
-                    RankingData.QueryStrength, options.RankingData.QueryVectorHistory),
+                    RankingData.QueryStrength, options.RankingData.QueryVectorHistory) { Index = indexFile },
             };
             await File.WriteAllTextAsync(Path.Combine(staging, ManifestFile), JsonSerializer.Serialize(manifest, ManifestJson), cancellationToken);
             // What `recommend` needs to run the same funnel offline: the log's replayed state at its end.
@@ -226,6 +231,7 @@ public static class Trainer
             {
                 ["item_vectors"] = ItemVectorsFile, ["item_ids"] = ItemIdsFile, ["user_vectors"] = UserVectorsFile, ["user_ids"] = UserIdsFile, ["user_items"] = UserItemsFile,
                 ["rankers"] = RankersFile, ["manifest"] = ManifestFile, ["funnel_state"] = FunnelStateFile, ["preranker"] = PreRankerFile, ["ranker"] = RankerFile,
+                ["hnsw_index"] = indexFile ?? "(none: --no-index)",
             }, rows?.Schema.Names.ToList() ?? []);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportJsonFile), JsonSerializer.Serialize(report, Json), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(staging, ReportMarkdownFile), Markdown(report, results), cancellationToken);

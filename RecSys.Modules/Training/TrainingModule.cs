@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using RecSys.Ranking;
 using RecSys.Training.Serving;
@@ -19,6 +20,7 @@ public static class TrainingModule
         services.AddOptions<TrainingServiceOptions>().Bind(configuration.GetSection(TrainingServiceOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TrainedItemVectors>();
         services.AddSingleton<IModelVersionPart>(sp => sp.GetRequiredService<TrainedItemVectors>());
+        services.TryAddSingleton<RecSys.Demo.DemoWorldSource>();
         services.AddSingleton<FirstRunTrainer>();
         services.AddHostedService(sp => sp.GetRequiredService<FirstRunTrainer>());
         services.AddHealthChecks().AddCheck<FirstRunTrainingCheck>("first-run-training", tags: ["ready"]);

@@ -130,6 +130,8 @@ public sealed class TrainedModelServingTests
         var body = JsonDocument.Parse(await client.GetStringAsync(new Uri("/recommendations?userId=u_3&count=5", UriKind.Relative))).RootElement;
         Assert.Equal(version, body.GetProperty("modelVersion").GetString());
         Assert.Equal($"trained-{version}", factory.Services.GetRequiredService<ItemEmbeddingStore>().Current!.Version);
+        // The seeder and the first-run trainer shared one generated world.
+        Assert.Equal(1, factory.Services.GetRequiredService<RecSys.Demo.DemoWorldSource>().Generated);
     }
 
     /// <summary>A copy of a version folder under another version name (the manifest renamed too).</summary>

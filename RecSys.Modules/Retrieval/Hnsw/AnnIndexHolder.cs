@@ -11,7 +11,7 @@ namespace RecSys.Retrieval.Hnsw;
 /// </summary>
 internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options, ILogger<AnnIndexHolder> logger)
 {
-    private sealed record Built(ItemEmbeddings Source, HnswIndex Index, double Seconds, bool FromCache);
+    private sealed record Built(ItemEmbeddings Source, HnswIndex Index, double Seconds, bool FromCache, bool FromFile);
 
     private volatile Built? _built;
     private volatile ItemEmbeddings? _failed;
@@ -38,8 +38,11 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
     /// <summary>True when the index of these embeddings was loaded from the cache directory rather than built.</summary>
     public bool LoadedFromCache(ItemEmbeddings embeddings) => _built is { } built && ReferenceEquals(built.Source, embeddings) && built.FromCache;
 
+    /// <summary>True when the index of these embeddings was loaded from the file they came with (<see cref="ItemEmbeddings.IndexFile"/>).</summary>
+    public bool LoadedFromFile(ItemEmbeddings embeddings) => _built is { } built && ReferenceEquals(built.Source, embeddings) && built.FromFile;
+
     public string Describe(ItemEmbeddings embeddings) => _built is { } built && ReferenceEquals(built.Source, embeddings)
-        ? $"hnsw index of embeddings {embeddings.Version}: {built.Index.Count} nodes, M={built.Index.Parameters.M}, {(built.FromCache ? "loaded from cache" : "built")} in {built.Seconds:0.0} s"
+        ? $"hnsw index of embeddings {embeddings.Version}: {built.Index.Count} nodes, M={built.Index.Parameters.M}, {How(built)} in {built.Seconds:0.0} s"
         : $"hnsw index of embeddings {embeddings.Version} not built yet: the exact scan serves";
 
     private void OnPublished(ItemEmbeddings embeddings)
@@ -58,9 +61,11 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
         {
             var watch = Stopwatch.StartNew();
             var parameters = new HnswParameters(o.HnswM, o.HnswEfConstruction, unchecked((ulong)o.HnswSeed));
-            var cachePath = CachePath(embeddings, parameters, o.IndexCacheDirectory);
-            var index = cachePath is null ? null : TryLoadCached(cachePath, embeddings);
-            var fromCache = index is not null;
+            var index = embeddings.IndexFile is { } file ? TryLoadOffered(file, embeddings, parameters) : null;
+            var fromFile = index is not null;
+            var cachePath = fromFile ? null : CachePath(embeddings, parameters, o.IndexCacheDirectory);
+            index ??= cachePath is null ? null : TryLoadCached(cachePath, embeddings);
+            var fromCache = index is not null && !fromFile;
             if (index is null)
             {
                 index = HnswIndex.Build(embeddings.Data, embeddings.Dimensions, HnswMetric.InnerProduct, parameters, threads);
@@ -72,8 +77,9 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
                 LogSuperseded(embeddings.Version);
                 return;
             }
-            _built = new Built(embeddings, index, watch.Elapsed.TotalSeconds, fromCache);
-            LogBuilt(embeddings.Version, index.Count, fromCache ? "loaded from the cache" : "built", watch.Elapsed.TotalSeconds, index.MemoryBytes / 1048576.0);
+            var built = new Built(embeddings, index, watch.Elapsed.TotalSeconds, fromCache, fromFile);
+            _built = built;
+            LogBuilt(embeddings.Version, index.Count, How(built), watch.Elapsed.TotalSeconds, index.MemoryBytes / 1048576.0);
         }
         catch (Exception ex)
         {
@@ -101,6 +107,48 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
         foreach (var word in MemoryMarshal.Cast<byte, ulong>(data[..(data.Length & ~7)])) Mix(word);
         for (var i = data.Length & ~7; i < data.Length; i++) Mix(data[i]);
         return Path.Combine(directory, $"hnsw-{hash:x16}.bin");
+    }
+
+    private static string How(Built built) => built.FromFile ? "loaded from the model version's file" : built.FromCache ? "loaded from the cache" : "built";
+
+    /// <summary>
+    /// The index file offered with the embeddings, when it is sound (its checksum), was built with the service's M and
+    /// efConstruction for inner product, and holds exactly the served vectors (compared row by row: the file carries
+    /// them); otherwise null, with the file and the reason logged.
+    /// </summary>
+    private HnswIndex? TryLoadOffered(string path, ItemEmbeddings embeddings, HnswParameters parameters)
+    {
+        try
+        {
+            var index = HnswPersistence.Load(path);
+            string? mismatch = null;
+            if (index.Metric != HnswMetric.InnerProduct || index.Count != embeddings.Count || index.Dimensions != embeddings.Dimensions)
+            {
+                mismatch = $"it holds {index.Count} x {index.Dimensions} ({index.Metric}), the served vectors are {embeddings.Count} x {embeddings.Dimensions} (InnerProduct)";
+            }
+            else if (index.Parameters.M != parameters.M || index.Parameters.EfConstruction != parameters.EfConstruction)
+            {
+                mismatch = $"it was built with M={index.Parameters.M}, efConstruction={index.Parameters.EfConstruction}; the service uses M={parameters.M}, efConstruction={parameters.EfConstruction}";
+            }
+            else
+            {
+                for (var i = 0; i < index.Count; i++)
+                {
+                    if (!index.Vector(i).SequenceEqual(embeddings.Vector(i)))
+                    {
+                        mismatch = $"its vector {i} differs from the served one (the catalog does not line up with the trained items)";
+                        break;
+                    }
+                }
+            }
+            if (mismatch is null) return index;
+            LogOfferedMismatch(path, mismatch);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            LogOfferedRefused(path, ex.Message);
+        }
+        return null;
     }
 
     private HnswIndex? TryLoadCached(string path, ItemEmbeddings embeddings)
@@ -138,6 +186,12 @@ internal sealed partial class AnnIndexHolder(IOptions<RetrievalOptions> options,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "HNSW index cache {Path} refused ({Reason}); building the index instead")]
     private partial void LogCacheRefused(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "HNSW index file {Path} refused ({Reason}); building the index instead")]
+    private partial void LogOfferedRefused(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "HNSW index file {Path} not used: {Reason}; building the index instead")]
+    private partial void LogOfferedMismatch(string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "HNSW index cache {Path} not written ({Reason}); the next start builds again")]
     private partial void LogCacheNotWritten(string path, string reason);

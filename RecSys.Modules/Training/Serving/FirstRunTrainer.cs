@@ -10,7 +10,7 @@ namespace RecSys.Training.Serving;
 
 /// <summary>
 /// The service's first run: with no model in the models folder and the demo world on, trains the demo world's models
-/// there in the background (the same world the demo seeder loads: same options), logging progress, then reloads the
+/// there in the background (the very world the demo seeder loads, generated once for both: <see cref="DemoWorldSource"/>), logging progress, then reloads the
 /// ranking models, which publishes the trained item vectors. Readiness waits for it (<see cref="FirstRunTrainingCheck"/>);
 /// a failed run is logged and the built-in models keep serving.
 /// </summary>
@@ -18,6 +18,8 @@ internal sealed partial class FirstRunTrainer(
     IOptions<TrainingServiceOptions> options,
     IOptions<RankingOptions> ranking,
     IOptions<DemoOptions> demo,
+    DemoWorldSource worlds,
+    IOptions<RecSys.Retrieval.RetrievalOptions> retrieval,
     IRankingModels models,
     ILogger<FirstRunTrainer> logger) : BackgroundService
 {
@@ -38,13 +40,15 @@ internal sealed partial class FirstRunTrainer(
             var watch = Stopwatch.StartNew();
             LogStarting(root, demo.Value.Items, demo.Value.Users);
             var progress = new Progress(this);
+            // The seeder's world (generated once for both; the seeder loads it while this trains on it).
+            var world = await worlds.GetAsync(null, stoppingToken).ConfigureAwait(false);
             var run = await Task.Run(async () =>
             {
-                var world = DemoWorldGenerator.Generate(demo.Value);
                 var dataset = DatasetReaders.FromDemoWorld(world);
                 // No evaluation split on the first run: the `train` verb reports the metrics.
-                return await Trainer.RunAsync(dataset, new TrainingOptions { ModelsDirectory = root, Evaluate = false }, progress, stoppingToken).ConfigureAwait(false);
+                return await Trainer.RunAsync(dataset, new TrainingOptions { ModelsDirectory = root, Evaluate = false, HnswIndex = retrieval.Value }, progress, stoppingToken).ConfigureAwait(false);
             }, stoppingToken).ConfigureAwait(false);
+            worlds.Release();
             LogTrained(run.Version, run.Directory, watch.Elapsed.TotalSeconds);
             await models.ReloadAsync(stoppingToken).ConfigureAwait(false);
         }

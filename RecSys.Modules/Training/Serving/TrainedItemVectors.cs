@@ -33,15 +33,45 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
     }
 
     /// <summary>A version's vectors, validated, in the trainer's item order.</summary>
-    internal sealed record Loaded(string Version, string[] Ids, AlsModel Model, RetrievalManifest Manifest);
+    internal sealed record Loaded(string Version, string[] Ids, AlsModel Model, RetrievalManifest Manifest)
+    {
+        /// <summary>The version's saved HNSW index (full path), offered to Retrieval, which checks it against the served vectors.</summary>
+        public string? IndexPath { get; init; }
+    }
 
+    /// <summary>
+    /// A version with vectors: validated now, published after the swap. A version without (no <c>retrieval</c> in its
+    /// manifest) must not pair its rankers with another version's trained vectors: after the swap the store goes back
+    /// to the fallback vectors (the demo world's), which is what a start with that version serves. When trained
+    /// vectors are serving and no fallback exists (no demo world), the version is refused and the previous one keeps
+    /// serving whole.
+    /// </summary>
     public Action? Prepare(string versionDirectory, ModelManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        if (manifest.Retrieval is not { } retrieval) return null;
+        if (manifest.Retrieval is not { } retrieval)
+        {
+            var serving = _publishedVersion;
+            if (serving is not null && !_store.HasFallback)
+            {
+                throw new ModelRejectedException($"{versionDirectory}: version {manifest.Version} has no item vectors (no 'retrieval' in its manifest) and no fallback vectors exist; " +
+                    $"its rankers would serve with version {serving}'s trained vectors. Train it with vectors, or keep {serving}.");
+            }
+            return () =>
+            {
+                lock (_gate) _pending = null;
+                if (serving is null) return;
+                var fallback = _store.RevertToFallback();
+                _publishedVersion = null;
+                LogReverted(manifest.Version, serving, fallback?.Version ?? "none");
+            };
+        }
         var loaded = Load(versionDirectory, manifest.Version, retrieval);
         return () => Publish(loaded);
     }
+
+    /// <summary>The version whose trained vectors were last published (null: none, or the fallback serves).</summary>
+    private volatile string? _publishedVersion;
 
     /// <summary>Reads and validates the vectors a retrieval manifest names; throws <see cref="ModelRejectedException"/> naming the file and the fault.</summary>
     internal static Loaded Load(string versionDirectory, string version, RetrievalManifest retrieval)
@@ -82,7 +112,10 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
         var model = new AlsModel(options, 0, count, [], data);
         // The fold-in's Gram matrix and base inverse (O(items k²)) are computed here, off the request path.
         if (count > 0) model.FoldIn([0], [retrieval.Strength], new float[dimensions]);
-        return new Loaded(version, ids, model, retrieval);
+        return new Loaded(version, ids, model, retrieval)
+        {
+            IndexPath = retrieval.Index is { Length: > 0 } index ? Path.GetFullPath(Path.Combine(versionDirectory, index)) : null,
+        };
     }
 
     private void Publish(Loaded loaded)
@@ -90,7 +123,7 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
         lock (_gate) _pending = loaded;
         if (_catalog.IsLoaded)
         {
-            if (TakePending() is { } embeddings) _store.Publish(embeddings);
+            _store.PublishPreferred();
             return;
         }
         LogWaiting(loaded.Version);
@@ -100,7 +133,7 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
             try
             {
                 while (!_catalog.IsLoaded) await Task.Delay(100, _stopping.Token).ConfigureAwait(false);
-                if (TakePending() is { } embeddings) _store.Publish(embeddings);
+                _store.PublishPreferred();
             }
             catch (OperationCanceledException)
             {
@@ -119,6 +152,7 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
             _pending = null;
         }
         var embeddings = Map(loaded, _catalog, out var mapped);
+        _publishedVersion = loaded.Version;
         LogPublished(loaded.Version, mapped, loaded.Ids.Length, _catalog.ItemCount, loaded.Model.Factors);
         return embeddings;
     }
@@ -141,6 +175,7 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
         return new ItemEmbeddings($"trained-{loaded.Version}", k, data)
         {
             FoldIn = new AlsUserFoldIn(loaded.Model, toTrained, loaded.Manifest.Strength, loaded.Manifest.History),
+            IndexFile = loaded.IndexPath,
         };
     }
 
@@ -157,6 +192,9 @@ internal sealed partial class TrainedItemVectors : IModelVersionPart, IDisposabl
     }
 
     private bool _disposed;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model version {Version} has no item vectors: the trained vectors of {Previous} are withdrawn and the fallback vectors ({Fallback}) serve with it")]
+    private partial void LogReverted(string version, string previous, string fallback);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trained item vectors of {Version} wait for the catalog")]
     private partial void LogWaiting(string version);

@@ -29,7 +29,11 @@ public sealed record RecommendedItem(
     float RetrievalScore,
     int RankBeforeReRanking,
     float FinalScore = 0,
-    ItemExplanation? Explanation = null);
+    ItemExplanation? Explanation = null)
+{
+    /// <summary>The pre-ranker's score of the item's row; NaN unless explanations were asked for and the version has a pre-ranker.</summary>
+    public float PreRankerScore { get; init; } = float.NaN;
+}
 
 /// <summary>Only with <c>explain=true</c>: the rules that moved the item and a sentence saying why it is there.</summary>
 /// <param name="FromOutsideCandidates">True when a rule (a pin) brought the item in: it has no retrieval or ranker score and no rank before re-ranking.</param>

@@ -44,6 +44,11 @@ public sealed class RecommendationsQuery
     /// <example>comedy,cars</example>
     [FromQuery(Name = "interests")]
     public string? Interests { get; init; }
+
+    /// <summary>The UTC hour of day, 0 to 23, that the context of a user without history uses (default: the request time's).</summary>
+    /// <example>21</example>
+    [FromQuery(Name = "hour")]
+    public string? Hour { get; init; }
 }
 
 /// <summary>A ranked list for one user.</summary>

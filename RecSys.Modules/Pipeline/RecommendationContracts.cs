@@ -15,7 +15,11 @@ public sealed record RecommendationRequest(
     string? Language = null,
     bool Explain = false,
     string? Variant = null,
-    IReadOnlyList<string>? Interests = null);
+    IReadOnlyList<string>? Interests = null)
+{
+    /// <summary>The UTC hour of day (0 to 23) the cold-start context uses instead of the request time's.</summary>
+    public int? Hour { get; init; }
+}
 
 /// <summary>Wall time of each funnel stage, in milliseconds.</summary>
 public sealed record StageTimings(double UserState, double Candidates, double Features, double Ranking, double ReRanking, double Total);

@@ -67,9 +67,10 @@ public sealed partial class RecommendationPipeline(
         var personal = UserEmbedding.FoldIn(embeddings, history.RecentItems, featureOptions.Value.QueryVectorHistory, queryVector);
         var regionCode = Locales.RegionCode(request.Region ?? user?.Region);
         var languageCode = Locales.LanguageCode(request.Language ?? user?.Language);
-        // No history: a query vector from context (region, language, declared interests) that the re-ranking's context
-        // rule blends with the popular-in-region candidates.
-        var contextual = !personal && coldStartQuery.TryBuild(regionCode, languageCode, request.Interests, queryVector);
+        // No history: a query vector from context (region, language, declared interests, device, hour of day) that the
+        // re-ranking's context rule blends with the popular-in-region candidates.
+        var contextual = !personal && coldStartQuery.TryBuild(regionCode, languageCode, request.Interests, request.Device,
+            request.Hour ?? clock.GetUtcNow().Hour, queryVector);
         var afterUser = Stopwatch.GetTimestamp();
 
         // 2. Candidates, filtered for this user, with the experiment variant's retrieval counts.

@@ -33,15 +33,12 @@ public sealed record RecommendedItem(
     float RetrievalScore,
     int RankBeforeReRanking,
     float FinalScore = 0,
-    ItemExplanation? Explanation = null)
-{
-    /// <summary>The pre-ranker's score of the item's row; NaN unless explanations were asked for and the version has a pre-ranker.</summary>
-    public float PreRankerScore { get; init; } = float.NaN;
-}
+    ItemExplanation? Explanation = null);
 
 /// <summary>Only with <c>explain=true</c>: the rules that moved the item and a sentence saying why it is there.</summary>
 /// <param name="FromOutsideCandidates">True when a rule (a pin) brought the item in: it has no retrieval or ranker score and no rank before re-ranking.</param>
-public sealed record ItemExplanation(IReadOnlyList<RuleDescription> Rules, string Reason, bool FromOutsideCandidates);
+/// <param name="PreRankerScore">The pre-ranker model's score of the item's row; NaN when the version has no pre-ranker, the ranker failed, or a pin brought the item in.</param>
+public sealed record ItemExplanation(IReadOnlyList<RuleDescription> Rules, string Reason, bool FromOutsideCandidates, float PreRankerScore = float.NaN);
 
 /// <summary>The funnel's answer.</summary>
 public sealed record RecommendationResult(

@@ -159,9 +159,10 @@ public sealed partial class RecommendationPipeline(
                     var source = candidate >= 0 ? candidates.Sources[candidate] : CandidateSource.None;
                     var rules = trace?.RulesAt(rank);
                     var explanation = rules is null ? null : new ItemExplanation(rules,
-                        ExplanationReasons.Reason(item, source, rules, history.RecentItems, social, embeddings, catalog, regionCode, input.Now), candidate < 0);
+                        ExplanationReasons.Reason(item, source, rules, history.RecentItems, social, embeddings, catalog, regionCode, input.Now), candidate < 0,
+                        candidate >= 0 && preScores is not null ? preScores[candidate] : float.NaN);
                     items[rank] = candidate >= 0
-                        ? new RecommendedItem(item, rank + 1, scores[candidate], source, candidates.Scores[candidate], pick.Position + 1, pick.Score, explanation) { PreRankerScore = preScores is null ? float.NaN : preScores[candidate] }
+                        ? new RecommendedItem(item, rank + 1, scores[candidate], source, candidates.Scores[candidate], pick.Position + 1, pick.Score, explanation)
                         : new RecommendedItem(item, rank + 1, pick.Score, source, 0, 0, pick.Score, explanation);
                 }
                 var finished = Stopwatch.GetTimestamp();

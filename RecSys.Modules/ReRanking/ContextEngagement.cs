@@ -8,6 +8,9 @@ namespace RecSys.ReRanking;
 /// normalises timestamps to UTC, so an event's local time is not known) and the three devices. Fed by the demo seeder with the world's log and by the event consumer with every applied event
 /// (<see cref="IInteractionObserver"/>); <see cref="ColdStartQuery"/> turns it into centroids. Weights: click 1, like 2,
 /// share 2, dwell 1, view 0.2; impressions and hides add nothing. One float per item per bucket (27 x items).
+/// TEMPORARY: hours are UTC hours, so one bucket mixes users' local times; per-region time zones (or events that keep
+/// their client offset) would make them local. The demo log has no device: device buckets fill only from events that
+/// report <c>context.device</c>.
 /// </summary>
 public sealed class ContextEngagement : IInteractionObserver
 {

@@ -106,6 +106,12 @@ public sealed class ModelVersionApiTests : IDisposable
         var result = await factory.Services.GetRequiredService<RecommendationPipeline>().RecommendAsync(request, default);
         Assert.Equal("v2", RecSys.Api.Endpoints.EventsApi.ToImpression(result, request, DateTimeOffset.UnixEpoch).ModelVersion);
 
+        // GET /experiments shows the override.
+        var listed = JsonDocument.Parse(await client.GetStringAsync(new Uri("/experiments", UriKind.Relative))).RootElement;
+        var variants = listed.EnumerateArray().Single(e => e.GetProperty("name").GetString() == "models").GetProperty("variants").EnumerateArray().ToArray();
+        Assert.True(!variants[0].TryGetProperty("modelVersion", out var none) || none.ValueKind == JsonValueKind.Null); // nulls may be left out
+        Assert.Equal("v2", variants[1].GetProperty("modelVersion").GetString());
+
         // The admin view lists the extra version and who needs it.
         var models = factory.Services.GetRequiredService<IRankingModels>().Status;
         Assert.Equal("v1", models.Version);

@@ -52,7 +52,8 @@ internal static class TestWorld
             foreach (var hosted in provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>()) await hosted.StartAsync(CancellationToken.None);
         }
         await DemoSeeder.LoadAsync(world, provider.GetRequiredService<ICatalogWriter>(), provider.GetRequiredService<ISocialGraphWriter>(),
-            provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None, loadCatalog);
+            provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None, loadCatalog,
+            observers: provider.GetServices<RecSys.Events.IInteractionObserver>());
         return provider;
     }
 

@@ -44,6 +44,11 @@ public sealed class RecommendationsQuery
     /// <example>comedy,cars</example>
     [FromQuery(Name = "interests")]
     public string? Interests { get; init; }
+
+    /// <summary>The UTC hour of day, 0 to 23, that the context of a user without history uses (default: the request time's).</summary>
+    /// <example>21</example>
+    [FromQuery(Name = "hour")]
+    public string? Hour { get; init; }
 }
 
 /// <summary>A ranked list for one user.</summary>
@@ -96,7 +101,7 @@ public sealed record ExplanationResponse(IReadOnlyList<string> Sources, StageSco
 
 /// <summary>An item's score after each stage.</summary>
 /// <param name="Retrieval" example="0.796">Similarity to the user's query vector (0 for non-personal sources); null when not retrieved.</param>
-/// <param name="PreRanker">Always null for now: <c>IRanker</c> exposes only the final score of the two-stage ranker.</param>
+/// <param name="PreRanker" example="0.41">The pre-ranker model's score for the item's row; null when the model version has no pre-ranker, the ranker failed, or the item was not ranked.</param>
 /// <param name="Ranker" example="0.9904">The ranker's score; null when not ranked.</param>
 /// <param name="Final" example="0.93">Relevance after re-ranking: the ranker's score scaled to [0, 1] over the re-ranking window, plus boosts, minus demotions.</param>
 public sealed record StageScoresResponse(
@@ -122,7 +127,8 @@ public sealed record ExperimentResponse(string Name, double TrafficShare, IReadO
 /// <param name="ReRankingRules">The rule types of its chain override; empty when it keeps the default chain.</param>
 /// <param name="AnnCount">The variant's ANN candidate count (replaces Retrieval:AnnCount), when it sets one.</param>
 /// <param name="PopularCount">The variant's popular candidate count (replaces Retrieval:PopularCount), when it sets one.</param>
-public sealed record VariantResponse(string Name, double Weight, IReadOnlyList<string> ReRankingRules, int? AnnCount, int? PopularCount);
+/// <param name="ModelVersion">The model version folder that scores the variant's requests, when it sets one (else the served version).</param>
+public sealed record VariantResponse(string Name, double Weight, IReadOnlyList<string> ReRankingRules, int? AnnCount, int? PopularCount, string? ModelVersion = null);
 
 /// <summary>Milliseconds spent in each funnel stage.</summary>
 /// <param name="UserState" example="0.006">Profile, online history, social context and query vector.</param>

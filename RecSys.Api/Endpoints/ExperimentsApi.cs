@@ -18,5 +18,5 @@ public static class ExperimentsApi
 
     internal static IReadOnlyList<ExperimentResponse> List(IExperiments experiments) =>
         [.. experiments.Running.Select(e => new ExperimentResponse(e.Name, e.TrafficShare,
-            [.. e.Variants.Select(v => new VariantResponse(v.Name, v.Weight, [.. v.ReRankingRules.Select(r => r.Type)], v.AnnCount, v.PopularCount))]))];
+            [.. e.Variants.Select(v => new VariantResponse(v.Name, v.Weight, [.. v.ReRankingRules.Select(r => r.Type)], v.AnnCount, v.PopularCount, string.IsNullOrWhiteSpace(v.ModelVersion) ? null : v.ModelVersion.Trim()))]))];
 }

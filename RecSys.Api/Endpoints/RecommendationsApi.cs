@@ -105,9 +105,19 @@ public static class RecommendationsApi
             }
         }
 
+        int? hourUtc = null;
+        if (query.Hour is not null)
+        {
+            if (int.TryParse(query.Hour, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hour) && hour is >= 0 and <= 23) hourUtc = hour;
+            else errors["hour"] = ["hour must be a UTC hour of day from 0 to 23."];
+        }
+
         if (errors.Count == 0)
         {
-            request = new RecommendationRequest(requestId, userId!, count, device, query.Region?.ToLowerInvariant(), query.Language?.ToLowerInvariant(), explain, query.Variant, interests);
+            request = new RecommendationRequest(requestId, userId!, count, device, query.Region?.ToLowerInvariant(), query.Language?.ToLowerInvariant(), explain, query.Variant, interests)
+            {
+                Hour = hourUtc,
+            };
         }
         return errors;
     }
@@ -134,7 +144,7 @@ public static class RecommendationsApi
             var r = result.Items[i];
             var explanation = explain && r.Explanation is { } e
                 ? new ExplanationResponse(SourceNames(r.Sources),
-                    new StageScoresResponse(e.FromOutsideCandidates ? null : r.RetrievalScore, null, e.FromOutsideCandidates ? null : r.Score, r.FinalScore),
+                    new StageScoresResponse(e.FromOutsideCandidates ? null : r.RetrievalScore, float.IsNaN(e.PreRankerScore) ? null : e.PreRankerScore, e.FromOutsideCandidates ? null : r.Score, r.FinalScore),
                     e.FromOutsideCandidates ? null : r.RankBeforeReRanking,
                     [.. e.Rules.Select(rule => new RuleEffectResponse(rule.Name, rule.Why))], e.Reason)
                 : null;

@@ -7,8 +7,9 @@ using RecSys.Pipeline;
 namespace RecSys.Benchmarks.Macro;
 
 /// <summary>
-/// <c>funnel [--requests 1000] [--items 100000] [--users 20000] [--warmup 100]</c>: the in-process funnel on the demo
-/// world, sequential requests for distinct users, median / p99 / max of each stage.
+/// <c>funnel [--requests 1000] [--items 100000] [--users 20000] [--warmup 100] [--explain]</c>: the in-process funnel on
+/// the demo world, sequential requests for distinct users, median / p99 / max of each stage, and the bytes allocated per
+/// request; <c>--explain</c> asks every request for explanations (to compare what they cost against requests without).
 /// </summary>
 internal static class FunnelBenchmark
 {
@@ -16,6 +17,7 @@ internal static class FunnelBenchmark
     {
         var requests = Arg(args, "--requests", 1000);
         var warmup = Arg(args, "--warmup", 100);
+        var explain = args.Contains("--explain");
         var demo = new DemoOptions { Items = Arg(args, "--items", 100_000), Users = Arg(args, "--users", 20_000) };
 
         var watch = Stopwatch.StartNew();
@@ -33,13 +35,13 @@ internal static class FunnelBenchmark
         for (var i = 0; i < requests; i++)
         {
             var user = world.Users[(i * 7919) % world.Users.Count];
-            var result = await pipeline.RecommendAsync(new RecommendationRequest($"r{i}", user.Id, 20), default);
+            var result = await pipeline.RecommendAsync(new RecommendationRequest($"r{i}", user.Id, 20, Explain: explain), default);
             timings.Add(result.Timings);
             candidates += result.CandidateCount;
         }
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
-        Console.WriteLine($"{requests} requests, {candidates / (double)requests:0} candidates on average, ~{allocated / requests / 1024.0:0.0} KiB allocated per request (whole process)");
+        Console.WriteLine($"{requests} requests, {candidates / (double)requests:0} candidates on average, ~{allocated / requests / 1024.0:0.0} KiB allocated per request (whole process){(explain ? ", explain=true" : ", explain off")}");
         Console.WriteLine($"{"stage",-12} {"median ms",10} {"p99 ms",10} {"max ms",10}");
         Print("userState", timings.Select(t => t.UserState));
         Print("candidates", timings.Select(t => t.Candidates));

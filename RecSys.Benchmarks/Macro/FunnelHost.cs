@@ -30,7 +30,8 @@ internal static class FunnelHost
             .AddReRanking(configuration).AddExperiments(configuration).AddPipeline(configuration);
         var provider = services.BuildServiceProvider();
         await DemoSeeder.LoadAsync(world, provider.GetRequiredService<ICatalogWriter>(), provider.GetRequiredService<ISocialGraphWriter>(),
-            provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None);
+            provider.GetRequiredService<IFeatureStore>(), provider.GetRequiredService<ItemEmbeddingStore>(), CancellationToken.None,
+            observers: provider.GetServices<RecSys.Events.IInteractionObserver>());
         await provider.GetRequiredService<RecSys.Retrieval.Hnsw.AnnIndexHolder>().Building;
         return provider;
     }

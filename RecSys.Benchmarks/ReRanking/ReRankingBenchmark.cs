@@ -82,6 +82,8 @@ internal static class ReRankingBenchmark
                 settings[prefix + "FreshHours"] = rule.FreshHours.ToString(CultureInfo.InvariantCulture);
                 settings[prefix + "LocaleWeight"] = rule.LocaleWeight.ToString(CultureInfo.InvariantCulture);
                 settings[prefix + "Soft"] = rule.Soft ? "true" : "false";
+                settings[prefix + "LanguageMode"] = rule.LanguageMode;
+                for (var a = 0; a < rule.AcceptLanguages.Count; a++) settings[prefix + $"AcceptLanguages:{a}"] = rule.AcceptLanguages[a];
                 for (var p = 0; p < rule.Positions.Count; p++) settings[prefix + $"Positions:{p}"] = rule.Positions[p].ToString(CultureInfo.InvariantCulture);
             }
         }

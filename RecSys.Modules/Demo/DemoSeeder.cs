@@ -24,6 +24,7 @@ internal sealed partial class DemoSeeder(
     ItemEmbeddingStore embeddings,
     IOptions<CatalogStoreOptions> catalogStore,
     IOptions<OnlineStoreOptions> onlineStore,
+    IEnumerable<RecSys.Events.IInteractionObserver> observers,
     ILogger<DemoSeeder> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -45,7 +46,7 @@ internal sealed partial class DemoSeeder(
             var loadCatalog = !catalogStore.Value.UsesPostgres;
             var loadOnline = !onlineStore.Value.UsesRedis;
             if (!loadCatalog || !loadOnline) LogExternalStores(catalogStore.Value.Catalog, onlineStore.Value.Online);
-            await LoadAsync(world, catalog, socialGraph, featureStore, embeddings, stoppingToken, loadCatalog, loadOnline);
+            await LoadAsync(world, catalog, socialGraph, featureStore, embeddings, stoppingToken, loadCatalog, loadOnline, observers);
             worlds.Release();
             LogLoaded(world.Version, world.Items.Count, world.Users.Count, world.Interactions.Length, watch.Elapsed.TotalSeconds);
         }
@@ -61,8 +62,15 @@ internal sealed partial class DemoSeeder(
 
     /// <summary>Loads a world into the stores; the online store last, since it marks the service ready.</summary>
     public static async Task LoadAsync(DemoWorld world, ICatalogWriter catalog, ISocialGraphWriter socialGraph, IFeatureStore featureStore,
-        ItemEmbeddingStore embeddings, CancellationToken cancellationToken, bool loadCatalog = true, bool loadOnlineStore = true)
+        ItemEmbeddingStore embeddings, CancellationToken cancellationToken, bool loadCatalog = true, bool loadOnlineStore = true,
+        IEnumerable<RecSys.Events.IInteractionObserver>? observers = null)
     {
+        // The world's log also seeds what observes interactions (the cold-start context's time-of-day centroids); the
+        // demo log has no device, so device centroids come only from events that report one.
+        foreach (var observer in observers ?? [])
+        {
+            foreach (var interaction in world.Interactions) observer.Observe(interaction, null);
+        }
         if (loadCatalog)
         {
             catalog.Load(world.ToCatalogSnapshot());

@@ -45,10 +45,17 @@ public sealed class VariantOptions
 
     /// <summary>Replaces <c>Retrieval:PopularCount</c> for this variant's users with history; empty keeps it.</summary>
     public int? PopularCount { get; set; }
+
+    /// <summary>
+    /// A version folder of <c>Ranking:ModelsDirectory</c> whose ranking models score this variant's requests; empty: the
+    /// served (<c>current</c>) version. Loaded and validated at start-up and on every model reload.
+    /// </summary>
+    public string? ModelVersion { get; set; }
 }
 
 /// <summary>A user's experiment and variant, with the variant's compiled re-ranking chain (null: the default chain).</summary>
-public sealed record ExperimentAssignment(string Experiment, string Variant, ReRankChain? ReRanking, int? AnnCount = null, int? PopularCount = null)
+/// <param name="ModelVersion">The model version folder that scores the variant's requests; null: the served version.</param>
+public sealed record ExperimentAssignment(string Experiment, string Variant, ReRankChain? ReRanking, int? AnnCount = null, int? PopularCount = null, string? ModelVersion = null)
 {
     /// <summary><c>experiment/variant</c>, as responses and impressions carry it.</summary>
     public string Label { get; } = $"{Experiment}/{Variant}";

@@ -12,6 +12,7 @@ public static class ExperimentsModule
         services.AddOptions<ExperimentsOptions>().Bind(configuration.GetSection(ExperimentsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ExperimentsOptions>, ExperimentsValidator>();
         services.AddSingleton<IExperiments, HashedExperiments>();
+        services.AddSingleton<RecSys.Ranking.IModelVersionRequirements, VariantModelVersions>();
         return services;
     }
 }

@@ -15,7 +15,11 @@ public sealed record RecommendationRequest(
     string? Language = null,
     bool Explain = false,
     string? Variant = null,
-    IReadOnlyList<string>? Interests = null);
+    IReadOnlyList<string>? Interests = null)
+{
+    /// <summary>The UTC hour of day (0 to 23) the cold-start context uses instead of the request time's.</summary>
+    public int? Hour { get; init; }
+}
 
 /// <summary>Wall time of each funnel stage, in milliseconds.</summary>
 public sealed record StageTimings(double UserState, double Candidates, double Features, double Ranking, double ReRanking, double Total);
@@ -33,7 +37,8 @@ public sealed record RecommendedItem(
 
 /// <summary>Only with <c>explain=true</c>: the rules that moved the item and a sentence saying why it is there.</summary>
 /// <param name="FromOutsideCandidates">True when a rule (a pin) brought the item in: it has no retrieval or ranker score and no rank before re-ranking.</param>
-public sealed record ItemExplanation(IReadOnlyList<RuleDescription> Rules, string Reason, bool FromOutsideCandidates);
+/// <param name="PreRankerScore">The pre-ranker model's score of the item's row; NaN when the version has no pre-ranker, the ranker failed, or a pin brought the item in.</param>
+public sealed record ItemExplanation(IReadOnlyList<RuleDescription> Rules, string Reason, bool FromOutsideCandidates, float PreRankerScore = float.NaN);
 
 /// <summary>The funnel's answer.</summary>
 public sealed record RecommendationResult(

@@ -67,9 +67,10 @@ public sealed partial class RecommendationPipeline(
         var personal = UserEmbedding.FoldIn(embeddings, history.RecentItems, featureOptions.Value.QueryVectorHistory, queryVector);
         var regionCode = Locales.RegionCode(request.Region ?? user?.Region);
         var languageCode = Locales.LanguageCode(request.Language ?? user?.Language);
-        // No history: a query vector from context (region, language, declared interests) that the re-ranking's context
-        // rule blends with the popular-in-region candidates.
-        var contextual = !personal && coldStartQuery.TryBuild(regionCode, languageCode, request.Interests, queryVector);
+        // No history: a query vector from context (region, language, declared interests, device, hour of day) that the
+        // re-ranking's context rule blends with the popular-in-region candidates.
+        var contextual = !personal && coldStartQuery.TryBuild(regionCode, languageCode, request.Interests, request.Device,
+            request.Hour ?? clock.GetUtcNow().Hour, queryVector);
         var afterUser = Stopwatch.GetTimestamp();
 
         // 2. Candidates, filtered for this user, with the experiment variant's retrieval counts.
@@ -92,13 +93,17 @@ public sealed partial class RecommendationPipeline(
         using (candidates)
         {
             var n = candidates.Count;
-            var rowAssembler = AssemblerFor(ranker.Schema);
+            var modelVersion = assignment?.ModelVersion;
+            var rowAssembler = AssemblerFor(ranker.SchemaOf(modelVersion));
             var width = rowAssembler.Schema.Count;
             var stats = ArrayPool<ItemStats>.Shared.Rent(n);
             var rows = ArrayPool<float>.Shared.Rent(Math.Max(1, n * width));
             var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
             var order = ArrayPool<int>.Shared.Rent(Math.Max(1, n));
             var picks = ArrayPool<ReRankPick>.Shared.Rent(Math.Max(1, request.Count));
+            // Pre-ranker scores only for explanations: without explain nothing is rented and the ranker computes nothing extra.
+            var preScores = request.Explain ? ArrayPool<float>.Shared.Rent(Math.Max(1, n)) : null;
+            var usedVersion = modelVersion ?? ranker.ModelVersion;
             try
             {
                 // 3. Features: item counters fetched in one call, rows assembled into one buffer.
@@ -118,12 +123,14 @@ public sealed partial class RecommendationPipeline(
                 // 4. Ranking; on failure or timeout the candidates keep their retrieval order.
                 try
                 {
-                    await ranker.ScoreAsync(new FeatureMatrix(rows.AsMemory(0, n * width), n, rowAssembler.Schema), scores.AsMemory(0, n), token);
+                    var scoring = new ScoringOptions { ModelVersion = modelVersion, PreRankerScores = preScores is null ? default : preScores.AsMemory(0, n) };
+                    usedVersion = await ranker.ScoreAsync(new FeatureMatrix(rows.AsMemory(0, n * width), n, rowAssembler.Schema), scores.AsMemory(0, n), scoring, token);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     Degrade(ref degraded, Degradations.Ranker, ex);
                     candidates.Scores.CopyTo(scores);
+                    preScores?.AsSpan(0, n).Fill(float.NaN);
                 }
                 var keys = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
                 ScoreOrder.Descending(scores.AsSpan(0, n), keys.AsSpan(0, n), order.AsSpan(0, n));
@@ -152,7 +159,8 @@ public sealed partial class RecommendationPipeline(
                     var source = candidate >= 0 ? candidates.Sources[candidate] : CandidateSource.None;
                     var rules = trace?.RulesAt(rank);
                     var explanation = rules is null ? null : new ItemExplanation(rules,
-                        ExplanationReasons.Reason(item, source, rules, history.RecentItems, social, embeddings, catalog, regionCode, input.Now), candidate < 0);
+                        ExplanationReasons.Reason(item, source, rules, history.RecentItems, social, embeddings, catalog, regionCode, input.Now), candidate < 0,
+                        candidate >= 0 && preScores is not null ? preScores[candidate] : float.NaN);
                     items[rank] = candidate >= 0
                         ? new RecommendedItem(item, rank + 1, scores[candidate], source, candidates.Scores[candidate], pick.Position + 1, pick.Score, explanation)
                         : new RecommendedItem(item, rank + 1, pick.Score, source, 0, 0, pick.Score, explanation);
@@ -162,7 +170,7 @@ public sealed partial class RecommendationPipeline(
                 var timings = new StageTimings(
                     Ms(started, afterUser), Ms(afterUser, afterCandidates), Ms(afterCandidates, afterFeatures),
                     Ms(afterFeatures, afterRanking), Ms(afterRanking, afterReRanking), Ms(started, finished));
-                return new RecommendationResult(request.RequestId, request.UserId, ranker.ModelVersion, !personal, items, n, timings, (IReadOnlyList<string>?)degraded ?? [], assignment?.Label);
+                return new RecommendationResult(request.RequestId, request.UserId, usedVersion, !personal, items, n, timings, (IReadOnlyList<string>?)degraded ?? [], assignment?.Label);
             }
             finally
             {
@@ -171,22 +179,23 @@ public sealed partial class RecommendationPipeline(
                 ArrayPool<float>.Shared.Return(scores);
                 ArrayPool<int>.Shared.Return(order);
                 ArrayPool<ReRankPick>.Shared.Return(picks);
+                if (preScores is not null) ArrayPool<float>.Shared.Return(preScores);
             }
         }
     }
 
-    /// <summary>The assembler for the schema the ranker's loaded model expects (the default one when it has no preference).</summary>
+    /// <summary>
+    /// The assembler for the schema the model version expects (the default one when it has no preference); one per
+    /// schema, cached while the schema lives, so requests of two versions with different schemas do not rebuild it.
+    /// </summary>
     private FeatureAssembler AssemblerFor(FeatureSchema? schema)
     {
         if (schema is null || ReferenceEquals(schema, assembler.Schema)) return assembler;
-        var cached = _modelAssembler;
-        if (cached is not null && ReferenceEquals(cached.Schema, schema)) return cached;
-        cached = new FeatureAssembler(schema, featureOptions.Value.HotItemTrendScore);
-        _modelAssembler = cached;
-        return cached;
+        if (_modelAssemblers.TryGetValue(schema, out var cached)) return cached;
+        return _modelAssemblers.GetValue(schema, s => new FeatureAssembler(s, featureOptions.Value.HotItemTrendScore));
     }
 
-    private FeatureAssembler? _modelAssembler;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<FeatureSchema, FeatureAssembler> _modelAssemblers = new();
 
     private void Degrade(ref List<string>? degraded, string what, Exception ex)
     {

@@ -54,7 +54,28 @@ public sealed record RankingModelsStatus(
     IReadOnlyList<string> Features,
     IReadOnlyList<RankingModelInfo> Models,
     int PreRankKeep,
-    ModelReloadAttempt? LastReload);
+    ModelReloadAttempt? LastReload)
+{
+    /// <summary>The versions loaded beside the served one because an experiment variant names them, and who names them.</summary>
+    public IReadOnlyList<ExtraModelVersionStatus> ExtraVersions { get; init; } = [];
+}
+
+/// <summary>A version loaded beside the served one: its folder name, its manifest's version, and the variants that use it.</summary>
+public sealed record ExtraModelVersionStatus(string Folder, string Version, string Source, DateTimeOffset LoadedAt, IReadOnlyList<string> RequiredBy);
+
+/// <summary>A model version (a folder of <see cref="RankingOptions.ModelsDirectory"/>) that must be loaded beside the served one.</summary>
+/// <param name="Folder">The version folder's name.</param>
+/// <param name="RequiredBy">Who needs it, for error messages: <c>experiment 'x' variant 'y'</c>.</param>
+public sealed record RequiredModelVersion(string Folder, string RequiredBy);
+
+/// <summary>
+/// Other modules' needs for extra model versions (the experiments' variants). The model store loads and validates each
+/// at start-up and on every reload; a missing or corrupt one stops the start-up (or refuses the reload) naming who needs it.
+/// </summary>
+public interface IModelVersionRequirements
+{
+    IReadOnlyList<RequiredModelVersion> Versions { get; }
+}
 
 /// <summary>One loaded model: its role (pre-ranker, ranker), file and signature, and the weights of its combined outputs.</summary>
 public sealed record RankingModelInfo(string Role, string File, IReadOnlyList<OnnxTensorInfo> Inputs, IReadOnlyList<OnnxTensorInfo> Outputs, IReadOnlyDictionary<string, double>? OutputWeights, long Batches, long Rows);

@@ -85,11 +85,15 @@ public sealed class ReRankChain
     internal ReRankChain(IReadOnlyList<Rules.IReRankRule> rules, int window)
     {
         RuleList = rules;
+        Gates = [.. rules.OfType<Rules.IItemGate>()];
         Window = window;
         Descriptions = [.. rules.Select(r => new RuleDescription(r.Name, r.Why))];
     }
 
     internal IReadOnlyList<Rules.IReRankRule> RuleList { get; }
+
+    /// <summary>The rules that veto items wherever they come from (pins and exploration ask them).</summary>
+    internal Rules.IItemGate[] Gates { get; }
 
     /// <summary>How many of the ranker's best items the rules work on.</summary>
     public int Window { get; }

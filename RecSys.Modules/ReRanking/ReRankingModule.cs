@@ -13,6 +13,8 @@ public static class ReRankingModule
         services.AddSingleton<IValidateOptions<ReRankingOptions>, RulesValidator>();
         services.AddSingleton<IReRanker, ChainReRanker>();
         services.AddSingleton<ColdStartQuery>();
+        services.AddSingleton<ContextEngagement>();
+        services.AddSingleton<RecSys.Events.IInteractionObserver>(sp => sp.GetRequiredService<ContextEngagement>());
         return services;
     }
 

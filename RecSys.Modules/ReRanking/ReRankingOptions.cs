@@ -27,6 +27,9 @@ public sealed class ReRankingOptions
 /// and re-selects the window, so declared interests and locale reorder the popular candidates.</item>
 /// <item><c>safety</c>: removes NSFW items for users who disallow them and items by blocked authors; demotes NSFW by <see cref="Weight"/> otherwise.</item>
 /// <item><c>seen</c>: removes items served to the user within <c>Features:SeenWindowMinutes</c>.</item>
+/// <item><c>locale</c>: region and language rules. Items matched by a <see cref="Restrictions"/> entry are shown only to
+/// users in its regions; items of <see cref="LocalCategories"/> only to users in the item's own region; items in neither
+/// the user's language nor <see cref="AcceptLanguages"/> are demoted by <see cref="Weight"/> or removed (<see cref="LanguageMode"/>).</item>
 /// <item><c>freshness</c>: adds <see cref="Weight"/> x 2^(-age / <see cref="HalfLifeHours"/>) to the relevance.</item>
 /// <item><c>categoryCap</c>, <c>authorCap</c>: at most <see cref="Max"/> items per category / author; with <see cref="Soft"/>,
 /// items over the cap go last instead of being removed.</item>
@@ -70,6 +73,18 @@ public sealed class RuleOptions
 
     public List<PinOptions> Pins { get; set; } = [];
 
+    /// <summary><c>locale</c>: items (by category or id) shown only to users in given regions.</summary>
+    public List<RegionRestrictionOptions> Restrictions { get; set; } = [];
+
+    /// <summary><c>locale</c>: category names whose items are shown only to users in the item's own region (local news, offers).</summary>
+    public List<string> LocalCategories { get; set; } = [];
+
+    /// <summary><c>locale</c>: what happens to an item in neither the user's language nor <see cref="AcceptLanguages"/>: <c>demote</c> (by <see cref="Weight"/>), <c>remove</c> or <c>off</c>.</summary>
+    public string LanguageMode { get; set; } = "demote";
+
+    /// <summary><c>locale</c>: languages every user accepts besides their own (e.g. <c>en</c>).</summary>
+    public List<string> AcceptLanguages { get; set; } = [];
+
     [Range(-1.0, 1.0)]
     public double RelevanceFloor { get; set; } = 0.2;
 
@@ -94,4 +109,17 @@ public sealed class PinOptions
 
     [Range(1, 100)]
     public int Position { get; set; } = 1;
+}
+
+/// <summary>
+/// A <c>locale</c> restriction: items of <see cref="Categories"/> (names) or with one of <see cref="ItemIds"/> are shown only
+/// to users whose region (the request's, else the profile's) is one of <see cref="Regions"/>; users of unknown region do not see them.
+/// </summary>
+public sealed class RegionRestrictionOptions
+{
+    public List<string> Regions { get; set; } = [];
+
+    public List<string> Categories { get; set; } = [];
+
+    public List<string> ItemIds { get; set; } = [];
 }

@@ -129,7 +129,7 @@ public class ApiTests(RecSysFactory factory) : IClassFixture<RecSysFactory>
         Assert.True(paths.TryGetProperty("/items/{id}", out _));
         var parameters = recommendations.GetProperty("get").GetProperty("parameters").EnumerateArray().ToArray();
         var names = parameters.Select(p => p.GetProperty("name").GetString()!).ToArray();
-        Assert.Equal(new[] { "userId", "count", "device", "region", "language", "explain", "variant", "interests" }, names);
+        Assert.Equal(new[] { "userId", "count", "device", "region", "language", "explain", "variant", "interests", "hour" }, names);
         Assert.All(parameters, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("description").GetString())));
         Assert.True(recommendations.GetProperty("get").GetProperty("responses").TryGetProperty("400", out _));
         // Response schemas carry documented examples and do not claim non-null fields are nullable.

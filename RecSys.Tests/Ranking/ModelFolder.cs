@@ -27,6 +27,18 @@ internal sealed class ModelFolder : IDisposable
         if (makeCurrent) MakeCurrent(version);
     }
 
+    /// <summary>Like <see cref="Write"/>, with model files already written as ONNX bytes (by <see cref="OnnxModelExport"/>, as the trainer does).</summary>
+    public void WriteOnnx(string version, IReadOnlyList<string> features, byte[]? pre, byte[] ranker, IReadOnlyDictionary<string, double> weights, bool makeCurrent = true)
+    {
+        var directory = Path.Combine(Root, version);
+        Directory.CreateDirectory(directory);
+        if (pre is not null) File.WriteAllBytes(Path.Combine(directory, "pre.onnx"), pre);
+        File.WriteAllBytes(Path.Combine(directory, "ranker.onnx"), ranker);
+        var manifest = new ModelManifest(version, features, pre is null ? null : new PreRankerManifest("pre.onnx", "score"), new RankerManifest("ranker.onnx", weights));
+        File.WriteAllText(Path.Combine(directory, "manifest.json"), JsonSerializer.Serialize(manifest, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+        if (makeCurrent) MakeCurrent(version);
+    }
+
     public void MakeCurrent(string version) => File.WriteAllText(Path.Combine(Root, "current"), version + "\n");
 
     public string PathOf(string version, string file) => Path.Combine(Root, version, file);

@@ -18,11 +18,13 @@ internal sealed partial class EventApplier(
     ICatalog catalog,
     IFeatureStore store,
     IEnumerable<IEventLog> eventLogs,
+    IEnumerable<IInteractionObserver> observers,
     IOptions<EventsOptions> options,
     EventStats stats,
     ILogger<EventApplier> logger)
 {
     private readonly IEventLog? _eventLog = eventLogs.LastOrDefault();
+    private readonly IInteractionObserver[] _observers = [.. observers];
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<string> _applied = new(StringComparer.Ordinal);
     private readonly Queue<string> _appliedOrder = new();
@@ -35,6 +37,7 @@ internal sealed partial class EventApplier(
             var fresh = new List<UserEvent>();
             var freshIds = new HashSet<string>(StringComparer.Ordinal);
             var interactions = new List<Interaction>();
+            var devices = new List<string?>();
             var seen = new List<(int User, int[] Items, long At)>();
             var duplicates = 0;
             var unmapped = 0;
@@ -61,6 +64,10 @@ internal sealed partial class EventApplier(
             }
 
             if (interactions.Count > 0) await store.ApplyAsync(interactions.ToArray(), cancellationToken);
+            foreach (var observer in _observers)
+            {
+                for (var i = 0; i < interactions.Count; i++) observer.Observe(interactions[i], devices[i]);
+            }
             foreach (var (user, items, at) in seen) await store.MarkSeenAsync(user, items, at, cancellationToken);
             if (_eventLog is not null && fresh.Count > 0) await _eventLog.AppendAsync(fresh, cancellationToken);
 
@@ -92,6 +99,7 @@ internal sealed partial class EventApplier(
                 if (catalog.TryGetUser(e.UserId, out var user) && catalog.TryGetItem(e.ItemId, out var item))
                 {
                     interactions.Add(new Interaction(user.Index, item.Index, e.Type, e.Timestamp.ToUnixTimeSeconds(), e.Value ?? 0));
+                    devices.Add(e.Context?.Device);
                 }
                 else
                 {

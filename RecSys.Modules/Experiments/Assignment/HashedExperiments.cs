@@ -18,7 +18,7 @@ internal sealed class HashedExperiments : IExperiments
         _options = options.Value;
         _compiled = [.. _options.Running.Select(e =>
         {
-            var variants = e.Variants.Select(v => new ExperimentAssignment(e.Name, v.Name, v.ReRankingRules.Count == 0 ? null : reRanker.Compile(v.ReRankingRules), v.AnnCount, v.PopularCount)).ToArray();
+            var variants = e.Variants.Select(v => new ExperimentAssignment(e.Name, v.Name, v.ReRankingRules.Count == 0 ? null : reRanker.Compile(v.ReRankingRules), v.AnnCount, v.PopularCount, string.IsNullOrWhiteSpace(v.ModelVersion) ? null : v.ModelVersion.Trim())).ToArray();
             var total = e.Variants.Sum(v => v.Weight);
             var cumulative = new double[variants.Length];
             var sum = 0.0;
@@ -101,6 +101,10 @@ internal sealed class ExperimentsValidator(IReRanker reRanker) : IValidateOption
                 if (string.IsNullOrWhiteSpace(v.Name) || v.Name.Contains('/', StringComparison.Ordinal)) errors.Add($"{where}: a variant Name is required and may not contain '/'.");
                 if (v.AnnCount is < 1 or > 5000) errors.Add($"{where} variant '{v.Name}': AnnCount must be from 1 to 5000.");
                 if (v.PopularCount is < 0 or > 5000) errors.Add($"{where} variant '{v.Name}': PopularCount must be from 0 to 5000.");
+                if (v.ModelVersion is { } version && !string.IsNullOrWhiteSpace(version) && (version.Trim().IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || version.Trim() is "." or ".."))
+                {
+                    errors.Add($"{where} variant '{v.Name}': ModelVersion must name a version folder of Ranking:ModelsDirectory; got '{version}'.");
+                }
                 try
                 {
                     if (v.ReRankingRules.Count > 0) reRanker.Compile(v.ReRankingRules);
@@ -113,4 +117,13 @@ internal sealed class ExperimentsValidator(IReRanker reRanker) : IValidateOption
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+}
+
+/// <summary>The model versions the variants name, for the model store to load beside the served one.</summary>
+internal sealed class VariantModelVersions(IOptions<ExperimentsOptions> options) : RecSys.Ranking.IModelVersionRequirements
+{
+    public IReadOnlyList<RecSys.Ranking.RequiredModelVersion> Versions { get; } =
+        [.. options.Value.Running.SelectMany(e => e.Variants
+            .Where(v => !string.IsNullOrWhiteSpace(v.ModelVersion))
+            .Select(v => new RecSys.Ranking.RequiredModelVersion(v.ModelVersion!.Trim(), $"experiment '{e.Name}' variant '{v.Name}'")))];
 }

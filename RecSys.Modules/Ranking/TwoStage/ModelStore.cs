@@ -12,6 +12,10 @@ namespace RecSys.Ranking.TwoStage;
 /// (<c>current</c> holds a folder name whose <c>manifest.json</c> is read) or holds a <c>manifest.json</c>; when it has
 /// neither, the built-in <see cref="DefaultModels"/> serve. A new version is loaded, validated against its manifest and
 /// warmed up before the swap; a refused version leaves the old one serving.
+/// Beside the served version it holds the extra versions that experiment variants name
+/// (<see cref="IModelVersionRequirements"/>): each is a folder of the models directory, loaded and validated at start-up
+/// and again on every reload, swapped together with the served one. Each version has its own models and batchers, so a
+/// batch never mixes rows of two versions.
 /// </summary>
 internal sealed partial class ModelStore : IRankingModels, IDisposable
 {
@@ -28,10 +32,16 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
     private bool _cudaUnavailable;
 
     private readonly IModelVersionPart[] _parts;
+    private readonly IModelVersionRequirements[] _requirements;
+    private Dictionary<string, ExtraVersion> _extras = new(StringComparer.Ordinal);
 
-    public ModelStore(IOptions<RankingOptions> options, ILoggerFactory loggers, IEnumerable<IModelVersionPart>? parts = null)
+    /// <summary>An extra version: its set and who needs it.</summary>
+    private sealed record ExtraVersion(RankingModelSet Set, string[] RequiredBy);
+
+    public ModelStore(IOptions<RankingOptions> options, ILoggerFactory loggers, IEnumerable<IModelVersionPart>? parts = null, IEnumerable<IModelVersionRequirements>? requirements = null)
     {
         _parts = parts?.ToArray() ?? [];
+        _requirements = requirements?.ToArray() ?? [];
         _options = options.Value;
         _loggers = loggers;
         _logger = loggers.CreateLogger<ModelStore>();
@@ -48,7 +58,8 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
             {
                 if (_current is null)
                 {
-                    var (loaded, publish) = Load();
+                    var (loaded, publish, extras) = LoadAll();
+                    Volatile.Write(ref _extras, extras);
                     Volatile.Write(ref _current, loaded);
                     foreach (var p in publish) p();
                     LogLoaded(_logger, loaded.Version, loaded.Source, loaded.Ranker.Model.ExecutionProvider, _runtime!.Version);
@@ -68,6 +79,26 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
         }
     }
 
+    /// <summary>A lease on the extra version in folder <paramref name="folder"/> (null: the served set).</summary>
+    /// <exception cref="InvalidOperationException">No variant named that version, so it was never loaded.</exception>
+    public RankingModelSet Acquire(string? folder)
+    {
+        if (folder is null) return Acquire();
+        _ = Current;
+        while (true)
+        {
+            if (!Volatile.Read(ref _extras).TryGetValue(folder, out var extra))
+            {
+                throw new InvalidOperationException($"Model version '{folder}' is not loaded: only versions that an experiment variant names are loaded beside the served one.");
+            }
+            if (extra.Set.TryAcquire()) return extra.Set;
+        }
+    }
+
+    /// <summary>The schema of the extra version in <paramref name="folder"/>, or the served one's for null or an unknown folder.</summary>
+    public FeatureSchema SchemaOf(string? folder) =>
+        folder is not null && Volatile.Read(ref _extras).TryGetValue(folder, out var extra) ? extra.Set.Schema : Current.Schema;
+
     public RankingModelsStatus Status
     {
         get
@@ -82,7 +113,11 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
                     stage.OutputNames.Zip(stage.Weights).ToDictionary(p => p.First, p => p.Second), batches, rows));
             }
             return new RankingModelsStatus(set.Version, set.Source, set.LoadedAt, _runtime!.Version, set.Ranker.Model.ExecutionProvider,
-                set.Schema.Names.ToList(), models, _options.PreRankKeep, Volatile.Read(ref _lastReload));
+                set.Schema.Names.ToList(), models, _options.PreRankKeep, Volatile.Read(ref _lastReload))
+            {
+                ExtraVersions = [.. Volatile.Read(ref _extras).OrderBy(e => e.Key, StringComparer.Ordinal)
+                    .Select(e => new ExtraModelVersionStatus(e.Key, e.Value.Set.Version, e.Value.Set.Source, e.Value.Set.LoadedAt, e.Value.RequiredBy))],
+            };
         }
     }
 
@@ -94,9 +129,10 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
             _ = Current; // the first load, if it has not happened
             RankingModelSet fresh;
             List<Action> publish;
+            Dictionary<string, ExtraVersion> extras;
             try
             {
-                (fresh, publish) = await Task.Run(Load, cancellationToken).ConfigureAwait(false);
+                (fresh, publish, extras) = await Task.Run(LoadAll, cancellationToken).ConfigureAwait(false);
             }
             catch (ModelRejectedException ex)
             {
@@ -104,8 +140,10 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
                 LogRefused(_logger, Current.Version, ex.Message);
                 throw;
             }
+            var oldExtras = Interlocked.Exchange(ref _extras, extras);
             var old = Interlocked.Exchange(ref _current, fresh);
             old?.Retire();
+            foreach (var extra in oldExtras.Values) extra.Set.Retire();
             foreach (var p in publish) p();
             Volatile.Write(ref _lastReload, new ModelReloadAttempt(DateTimeOffset.UtcNow, fresh.Version, null));
             LogSwapped(_logger, old?.Version ?? "(none)", fresh.Version, fresh.Source);
@@ -125,6 +163,43 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
     {
         _runtime ??= OnnxRuntime.Load(_options.OnnxRuntimePath);
         var (manifest, directory, source) = ReadManifest();
+        return LoadSet(manifest, directory, source, withParts: true);
+    }
+
+    /// <summary>The served version and every extra version the requirements name; nothing is left loaded when one is refused.</summary>
+    private (RankingModelSet Set, List<Action> Publish, Dictionary<string, ExtraVersion> Extras) LoadAll()
+    {
+        var (set, publish) = Load();
+        var extras = new Dictionary<string, ExtraVersion>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var group in _requirements.SelectMany(r => r.Versions).GroupBy(v => v.Folder, StringComparer.Ordinal))
+            {
+                var requiredBy = group.Select(r => r.RequiredBy).Distinct(StringComparer.Ordinal).ToArray();
+                try
+                {
+                    var (manifest, directory, source) = ReadVersionManifest(group.Key);
+                    var (extra, _) = LoadSet(manifest, directory, source, withParts: false);
+                    extras.Add(group.Key, new ExtraVersion(extra, requiredBy));
+                }
+                catch (ModelRejectedException ex)
+                {
+                    throw new ModelRejectedException($"Model version '{group.Key}', named by {string.Join(" and ", requiredBy)}, is refused: {ex.Message}", ex);
+                }
+            }
+            return (set, publish, extras);
+        }
+        catch
+        {
+            set.Retire();
+            foreach (var extra in extras.Values) extra.Set.Retire();
+            throw;
+        }
+    }
+
+    /// <summary>Loads, validates and warms up one version; with <paramref name="withParts"/>, prepares the other modules' parts of it too.</summary>
+    private (RankingModelSet Set, List<Action> Publish) LoadSet(ModelManifest? manifest, string? directory, string source, bool withParts)
+    {
         var settings = OnnxSessionSettings.From(_options);
         var batching = BatcherSettings.From(_options);
         FeatureSchema schema;
@@ -154,7 +229,7 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
             WarmUp(pre, schema);
             WarmUp(ranker, schema);
             var publish = new List<Action>(_parts.Length);
-            if (manifest is not null)
+            if (manifest is not null && withParts)
             {
                 foreach (var part in _parts)
                 {
@@ -252,6 +327,23 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
         {
             return (null, null, "built-in default (no models/current or models/manifest.json)");
         }
+        return ReadManifestAt(manifestPath);
+    }
+
+    /// <summary>The manifest of version folder <paramref name="folder"/> of the models directory.</summary>
+    private (ModelManifest Manifest, string Directory, string Source) ReadVersionManifest(string folder)
+    {
+        _runtime ??= OnnxRuntime.Load(_options.OnnxRuntimePath);
+        if (folder.Length == 0 || folder.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || folder is "." or "..")
+        {
+            throw new ModelRejectedException($"'{folder}' is not a version folder name.");
+        }
+        var (manifest, directory, source) = ReadManifestAt(Path.Combine(Path.GetFullPath(_options.ModelsDirectory), folder, "manifest.json"));
+        return (manifest!, directory!, source);
+    }
+
+    private static (ModelManifest? Manifest, string? Directory, string Source) ReadManifestAt(string manifestPath)
+    {
         if (!File.Exists(manifestPath)) throw new ModelRejectedException($"{manifestPath} does not exist.");
         ModelManifest? manifest;
         try
@@ -272,6 +364,7 @@ internal sealed partial class ModelStore : IRankingModels, IDisposable
     public void Dispose()
     {
         Interlocked.Exchange(ref _current, null)?.Retire();
+        foreach (var extra in Interlocked.Exchange(ref _extras, new(StringComparer.Ordinal)).Values) extra.Set.Retire();
         _reloads.Dispose();
     }
 

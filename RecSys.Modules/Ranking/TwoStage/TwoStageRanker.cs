@@ -10,6 +10,9 @@ namespace RecSys.Ranking.TwoStage;
 /// weights into the final score. Candidates the pre-ranker drops score below every kept one, in pre-ranker order. Both
 /// stages go through their model's <see cref="Batching.ScoringBatcher"/>, so concurrent requests share inferences.
 /// Buffers are pooled; the only per-request allocations are the batcher's request record and its task.
+/// A request may name an extra version (an experiment variant's, <see cref="ScoringOptions.ModelVersion"/>): it leases
+/// that version's set, whose models have batchers of their own, so rows of two versions never share an inference.
+/// Pre-ranker scores are copied out only when the caller gives room for them (explanations).
 /// </summary>
 internal sealed class TwoStageRanker : IRanker
 {
@@ -28,12 +31,18 @@ internal sealed class TwoStageRanker : IRanker
 
     public FeatureSchema? Schema => store.Current.Schema;
 
-    public async ValueTask ScoreAsync(FeatureMatrix features, Memory<float> scores, CancellationToken cancellationToken)
+    public FeatureSchema? SchemaOf(string? modelVersion) => store.SchemaOf(modelVersion);
+
+    public async ValueTask ScoreAsync(FeatureMatrix features, Memory<float> scores, CancellationToken cancellationToken) =>
+        await ScoreAsync(features, scores, default, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<string> ScoreAsync(FeatureMatrix features, Memory<float> scores, ScoringOptions options, CancellationToken cancellationToken)
     {
         var n = features.Rows;
         if (scores.Length < n) throw new ArgumentException($"Need room for {n} scores, got {scores.Length}.", nameof(scores));
-        if (n == 0) return;
-        var set = store.Acquire();
+        var preScores = options.PreRankerScores;
+        if (!preScores.IsEmpty && preScores.Length < n) throw new ArgumentException($"Need room for {n} pre-ranker scores, got {preScores.Length}.", nameof(options));
+        var set = store.Acquire(options.ModelVersion);
         float[]? remapped = null;
         try
         {
@@ -47,14 +56,21 @@ internal sealed class TwoStageRanker : IRanker
                 rows = remapped.AsMemory(0, n * width);
             }
 
+            if (n == 0) return set.Version;
             if (set.Pre is null || n <= _keep)
             {
+                if (!preScores.IsEmpty)
+                {
+                    if (set.Pre is null) preScores.Span[..n].Fill(float.NaN);
+                    else await PreRankAsync(set.Pre, rows, n, preScores[..n], cancellationToken).ConfigureAwait(false);
+                }
                 await ScoreWithRankerAsync(set.Ranker, rows, n, scores[..n], cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await ScoreTwoStagesAsync(set, rows, n, width, scores[..n], cancellationToken).ConfigureAwait(false);
+                await ScoreTwoStagesAsync(set, rows, n, width, scores[..n], preScores.IsEmpty ? default : preScores[..n], cancellationToken).ConfigureAwait(false);
             }
+            return set.Version;
         }
         finally
         {
@@ -63,7 +79,22 @@ internal sealed class TwoStageRanker : IRanker
         }
     }
 
-    private async ValueTask ScoreTwoStagesAsync(RankingModelSet set, ReadOnlyMemory<float> rows, int n, int width, Memory<float> scores, CancellationToken cancellationToken)
+    /// <summary>Only for explanations when every row is kept: the pre-ranker's scores, which ranking itself does not need then.</summary>
+    private static async ValueTask PreRankAsync(StageModel pre, ReadOnlyMemory<float> rows, int n, Memory<float> destination, CancellationToken cancellationToken)
+    {
+        var preOut = ArrayPool<float>.Shared.Rent(n * pre.Model.TotalOutputWidth);
+        try
+        {
+            await pre.Batcher.ScoreAsync(rows, n, preOut.AsMemory(0, n * pre.Model.TotalOutputWidth), cancellationToken).ConfigureAwait(false);
+            preOut.AsSpan(pre.Model.OutputOffset(pre.OutputNames[0], n), n).CopyTo(destination.Span);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(preOut);
+        }
+    }
+
+    private async ValueTask ScoreTwoStagesAsync(RankingModelSet set, ReadOnlyMemory<float> rows, int n, int width, Memory<float> scores, Memory<float> preScores, CancellationToken cancellationToken)
     {
         var pre = set.Pre!;
         var preOut = ArrayPool<float>.Shared.Rent(n * pre.Model.TotalOutputWidth);
@@ -74,7 +105,9 @@ internal sealed class TwoStageRanker : IRanker
         try
         {
             await pre.Batcher.ScoreAsync(rows, n, preOut.AsMemory(0, n * pre.Model.TotalOutputWidth), cancellationToken).ConfigureAwait(false);
-            ScoreOrder.Descending(preOut.AsSpan(pre.Model.OutputOffset(pre.OutputNames[0], n), n), keys.AsSpan(0, n), order.AsSpan(0, n));
+            var preColumn = preOut.AsSpan(pre.Model.OutputOffset(pre.OutputNames[0], n), n);
+            if (!preScores.IsEmpty) preColumn.CopyTo(preScores.Span);
+            ScoreOrder.Descending(preColumn, keys.AsSpan(0, n), order.AsSpan(0, n));
             Gather(rows.Span, order.AsSpan(0, _keep), width, kept);
             await ScoreWithRankerAsync(set.Ranker, kept.AsMemory(0, _keep * width), _keep, keptScores.AsMemory(0, _keep), cancellationToken).ConfigureAwait(false);
             Merge(keptScores.AsSpan(0, _keep), keys.AsSpan(0, n), order.AsSpan(0, n), scores.Span);

@@ -9,16 +9,20 @@ internal sealed class ChainReRanker : IReRanker
 {
     private static readonly string[] SourceNames = ["ann", "item2item", "social", "trending", "fresh", "popular"];
     private readonly Func<string, int> _resolve;
+    private readonly Func<string, int> _resolveCategory;
     private readonly int _window;
 
     public ChainReRanker(IOptions<ReRankingOptions> options, ICatalog catalog)
-        : this(options.Value, id => catalog.IsLoaded && catalog.TryGetItem(id, out var item) ? item.Index : -1)
+        : this(options.Value, id => catalog.IsLoaded && catalog.TryGetItem(id, out var item) ? item.Index : -1, null, new CatalogCategoryIndex(catalog).Resolve)
     {
     }
 
-    internal ChainReRanker(ReRankingOptions options, Func<string, int> resolve, Random? random = null)
+    /// <param name="resolve">Item id to item index, -1 when unknown.</param>
+    /// <param name="resolveCategory">Category name to category id, -1 when unknown (none: every name is unknown).</param>
+    internal ChainReRanker(ReRankingOptions options, Func<string, int> resolve, Random? random = null, Func<string, int>? resolveCategory = null)
     {
         _resolve = resolve;
+        _resolveCategory = resolveCategory ?? (_ => -1);
         _window = options.Window;
         Random = random ?? Random.Shared;
         Default = Compile(options.Rules.Count == 0 ? DefaultRules() : options.Rules);
@@ -56,6 +60,8 @@ internal sealed class ChainReRanker : IReRanker
                 return new SafetyRule(o.Weight);
             case "seen":
                 return new SeenRule();
+            case "locale":
+                return Locale(o, Check);
             case "context":
                 Check(o.Weight >= 0, "Weight must be >= 0.");
                 Check(o.LocaleWeight >= 0, "LocaleWeight must be >= 0.");
@@ -88,8 +94,45 @@ internal sealed class ChainReRanker : IReRanker
                 Check(o.Positions.All(p => p >= 1), "Positions are 1-based.");
                 return new ExploreRule(o.Slots, [.. o.Positions], o.MaxImpressions, o.FreshHours, Random);
             default:
-                throw new ArgumentException($"{Where()}: unknown Type; known: context, safety, seen, freshness, categoryCap, authorCap, sourceCap, sourceMinimum, mmr, pins, explore.");
+                throw new ArgumentException($"{Where()}: unknown Type; known: context, safety, seen, locale, freshness, categoryCap, authorCap, sourceCap, sourceMinimum, mmr, pins, explore.");
         }
+    }
+
+    private LocaleRule Locale(RuleOptions o, Action<bool, string> check)
+    {
+        var mode = (o.LanguageMode ?? "").ToLowerInvariant() switch
+        {
+            "off" => LanguageMode.Off,
+            "demote" => LanguageMode.Demote,
+            "remove" => LanguageMode.Remove,
+            _ => (LanguageMode)(-1),
+        };
+        check(mode >= 0, $"LanguageMode must be off, demote or remove; got '{o.LanguageMode}'.");
+        check(o.Weight >= 0, "Weight (language demotion) must be >= 0.");
+        check(o.Restrictions.Count <= 62, "at most 62 Restrictions.");
+        var accept = new List<byte>();
+        foreach (var language in o.AcceptLanguages)
+        {
+            var code = Locales.LanguageCode(language);
+            check(code != Locales.Unknown, $"AcceptLanguages: '{language}' is not a known language ({string.Join(", ", Locales.Languages)}).");
+            accept.Add(code);
+        }
+        var restrictions = new List<(byte[], string[], string[])>();
+        for (var r = 0; r < o.Restrictions.Count; r++)
+        {
+            var restriction = o.Restrictions[r];
+            check(restriction.Regions.Count > 0, $"Restrictions {r}: Regions is required (the regions that may see the items).");
+            check(restriction.Categories.Count + restriction.ItemIds.Count > 0, $"Restrictions {r}: name Categories or ItemIds.");
+            var regions = new List<byte>();
+            foreach (var region in restriction.Regions)
+            {
+                var code = Locales.RegionCode(region);
+                check(code != Locales.Unknown, $"Restrictions {r}: region '{region}' is not a known region ({string.Join(", ", Locales.Regions)}).");
+                regions.Add(code);
+            }
+            restrictions.Add(([.. regions], [.. restriction.Categories], [.. restriction.ItemIds]));
+        }
+        return new LocaleRule(restrictions, o.LocalCategories, mode, o.Weight, accept, _resolve, _resolveCategory);
     }
 
     private static CandidateSource Source(RuleOptions o, string where)
@@ -123,6 +166,7 @@ internal sealed class ChainReRanker : IReRanker
             relevance[p] = float.IsNaN(s) ? 0 : (s - min) / range;
         }
 
+        list.Gates = chain.Gates;
         var rules = chain.RuleList;
         for (var i = 0; i < rules.Count; i++) rules[i].Apply(input, list, 1UL << i);
     }

@@ -25,6 +25,20 @@ internal sealed class RuleList
 
     public static RuleList ForThisThread() => _perThread ??= new RuleList();
 
+    /// <summary>The running chain's gates (<see cref="IItemGate"/>), set for each run.</summary>
+    public IItemGate[] Gates { get; set; } = [];
+
+    /// <summary>True when the request's safety and seen set and every gate of the chain let <paramref name="item"/> through.</summary>
+    public bool MayInsert(in ReRankInput input, int item)
+    {
+        if (!input.IsAllowed(item)) return false;
+        foreach (var gate in Gates)
+        {
+            if (!gate.Allows(input, item)) return false;
+        }
+        return true;
+    }
+
     /// <summary>Number of candidates (slot values below it are ranked positions).</summary>
     public int N { get; private set; }
 

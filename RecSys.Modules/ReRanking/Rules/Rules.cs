@@ -307,7 +307,7 @@ internal sealed class PinsRule(IReadOnlyList<(string ItemId, int Position)> pins
         foreach (var (itemId, position) in pins)
         {
             var item = resolve(itemId);
-            if (item < 0 || item >= input.Columns.Count || !input.IsAllowed(item)) continue;
+            if (item < 0 || item >= input.Columns.Count || !list.MayInsert(input, item)) continue;
             var relevance = 1f;
             if (!input.QueryVector.IsEmpty && input.Embeddings is { } embeddings)
             {
@@ -377,7 +377,7 @@ internal sealed class ExploreRule(int slots, IReadOnlyList<int> positions, int m
             var stats = input.Stats.IsEmpty ? default : input.Stats[candidate];
             var fresh = (now - input.Columns.CreatedAtUnixSeconds[item]) / 3600.0 < freshHours;
             if (!fresh && stats.Impressions >= maxImpressions) continue;
-            if (!input.IsAllowed(item)) continue;
+            if (!list.MayInsert(input, item)) continue;
             var clicks = Math.Max(0, stats.Clicks);
             var sample = Beta.Sample(random, clicks + 1, Math.Max(0, stats.Impressions - clicks) + 1);
             // Keep the best `slots` samples, in descending order (insertion into a tiny array).

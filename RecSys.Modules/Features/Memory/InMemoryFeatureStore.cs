@@ -316,6 +316,8 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
     /// Forward-decay rescale: once the origin is <see cref="FeaturesOptions.TrendRescaleHalfLives"/> old, moves it to
     /// <paramref name="now"/> and multiplies every score by 2^(-(now - origin)/halfLife), so decayed values are unchanged.
     /// </summary>
+    internal bool RescaleIfDue() => RescaleIfDue(clock.GetUtcNow().ToUnixTimeSeconds());
+
     internal bool RescaleIfDue(long now)
     {
         var o = options.Value;

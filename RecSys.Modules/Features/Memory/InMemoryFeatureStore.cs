@@ -124,21 +124,21 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
     }
 
     public ValueTask<int> GetTrendingAsync(byte languageCode, Memory<int> destination, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Trending(languageCode, destination.Span, () => ComputeTrending(_tables.Trend, languageCode)));
+        ValueTask.FromResult(Trending(languageCode, Locales.Unknown, destination.Span));
 
-    public ValueTask<int> GetTrendingInRegionAsync(byte regionCode, Memory<int> destination, CancellationToken cancellationToken)
-    {
-        if (regionCode >= Locales.Regions.Count) return GetTrendingAsync(Locales.Unknown, destination, cancellationToken);
-        return ValueTask.FromResult(Trending(256 + regionCode, destination.Span, () => ComputeTrending(_tables.RegionTrend[regionCode], Locales.Unknown)));
-    }
+    public ValueTask<int> GetTrendingInRegionAsync(byte regionCode, Memory<int> destination, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(regionCode < Locales.Regions.Count ? Trending(Locales.Unknown, regionCode, destination.Span) : Trending(Locales.Unknown, Locales.Unknown, destination.Span));
 
-    private int Trending(int key, Span<int> destination, Func<int[]> compute)
+    /// <summary>The cached list of one language (all regions' events) or of one region (all languages' items).</summary>
+    private int Trending(byte languageCode, byte regionCode, Span<int> destination)
     {
+        var key = regionCode == Locales.Unknown ? languageCode : 256 + regionCode;
         var now = clock.GetUtcNow().UtcTicks;
         var refresh = TimeSpan.FromSeconds(options.Value.TrendingRefreshSeconds).Ticks;
         if (!_trending.TryGetValue(key, out var list) || now - list.ComputedAtTicks >= refresh)
         {
-            list = new TrendingList(now, compute());
+            var tables = _tables;
+            list = new TrendingList(now, ComputeTrending(regionCode == Locales.Unknown ? tables.Trend : tables.RegionTrend[regionCode], languageCode));
             _trending[key] = list;
         }
         var n = Math.Min(destination.Length, list.Items.Length);

@@ -64,7 +64,9 @@ public sealed partial class RecommendationPipeline(
             social = await socialTask;
         }
         var queryVector = new float[embeddings.Dimensions];
-        var personal = UserEmbedding.FoldIn(embeddings, history.RecentItems, featureOptions.Value.QueryVectorHistory, queryVector);
+        // The vector the event consumer stored (read with the state) when it matches these item vectors and this history.
+        var personal = history.TryGetQueryVector(embeddings, queryVector)
+            || UserEmbedding.FoldIn(embeddings, history.RecentItems, featureOptions.Value.QueryVectorHistory, queryVector);
         var regionCode = Locales.RegionCode(request.Region ?? user?.Region);
         var languageCode = Locales.LanguageCode(request.Language ?? user?.Language);
         // No history: a query vector from context (region, language, declared interests, device, hour of day) that the

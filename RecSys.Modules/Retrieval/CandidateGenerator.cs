@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RecSys.Catalog;
 using RecSys.Features;
 using RecSys.Retrieval.Exact;
 using RecSys.Retrieval.Hnsw;
@@ -65,7 +66,7 @@ internal sealed partial class CandidateGenerator(
             ? Task.Run(() => ItemToItem(embeddings, index, query, o), token) : null;
         var social = o.SocialCount > 0 && HasAuthors(query.Social)
             ? Task.Run(() => Social(query, o.SocialCount * OverFetch), token) : null;
-        var trending = o.TrendingCount > 0 ? Trending(query.LanguageCode, o.TrendingCount * OverFetch, token) : null;
+        var trending = o.TrendingCount > 0 ? Trending(query.RegionCode, query.LanguageCode, o.TrendingCount * OverFetch, token) : null;
         var fresh = o.FreshCount > 0 ? Task.Run(() => Fresh(query.LanguageCode, o.FreshCount * OverFetch), token) : null;
 
         var capacity = Math.Min(o.MaxCandidates, annCount + popularCount + o.ItemToItemCount + o.SocialCount + o.TrendingCount + o.FreshCount);
@@ -271,12 +272,18 @@ internal sealed partial class CandidateGenerator(
         }
     }
 
-    private async Task<SourceOutput> Trending(byte languageCode, int wanted, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trending among users of the request's region when it is known (topped up from the language's list when the
+    /// region's is short), else trending in the request's language.
+    /// </summary>
+    private async Task<SourceOutput> Trending(byte regionCode, byte languageCode, int wanted, CancellationToken cancellationToken)
     {
         var output = ArrayPool<int>.Shared.Rent(wanted);
         try
         {
-            var n = await featureStore.GetTrendingAsync(languageCode, output.AsMemory(0, wanted), cancellationToken).ConfigureAwait(false);
+            var n = 0;
+            if (regionCode != Locales.Unknown) n = await featureStore.GetTrendingInRegionAsync(regionCode, output.AsMemory(0, wanted), cancellationToken).ConfigureAwait(false);
+            if (n < wanted) n += await featureStore.GetTrendingAsync(languageCode, output.AsMemory(n, wanted - n), cancellationToken).ConfigureAwait(false);
             return new SourceOutput(output, n);
         }
         catch

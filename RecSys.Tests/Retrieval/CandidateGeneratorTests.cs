@@ -198,6 +198,18 @@ public class CandidateGeneratorTests
             return await inner.GetTrendingAsync(languageCode, destination, cancellationToken);
         }
 
+        public async ValueTask<int> GetTrendingInRegionAsync(byte regionCode, Memory<int> destination, CancellationToken cancellationToken)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+            return await inner.GetTrendingInRegionAsync(regionCode, destination, cancellationToken);
+        }
+
+        public ValueTask GetItemWindowCountsAsync(ReadOnlyMemory<int> items, TimeSpan window, Memory<ItemWindowCounts> destination, CancellationToken cancellationToken) =>
+            inner.GetItemWindowCountsAsync(items, window, destination, cancellationToken);
+
+        public ValueTask RefreshQueryVectorsAsync(ReadOnlyMemory<int> users, ItemEmbeddings embeddings, CancellationToken cancellationToken) =>
+            inner.RefreshQueryVectorsAsync(users, embeddings, cancellationToken);
+
         public ValueTask MarkSeenAsync(int userIndex, ReadOnlyMemory<int> items, long unixSeconds, CancellationToken cancellationToken) => inner.MarkSeenAsync(userIndex, items, unixSeconds, cancellationToken);
         public ValueTask ApplyAsync(ReadOnlyMemory<Interaction> interactions, CancellationToken cancellationToken) => inner.ApplyAsync(interactions, cancellationToken);
         public void MarkLoaded(int userCount, int itemCount) => inner.MarkLoaded(userCount, itemCount);

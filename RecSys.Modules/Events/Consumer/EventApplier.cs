@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using RecSys.Catalog;
 using RecSys.Events.Bus;
 using RecSys.Features;
+using RecSys.Retrieval;
 
 namespace RecSys.Events.Consumer;
 
@@ -13,10 +14,13 @@ namespace RecSys.Events.Consumer;
 /// TEMPORARY: the remembered ids live in this process. With the in-memory store that is exact (the store dies with
 /// them); with a persistent online store, a crash between applying a Kafka batch and committing its offsets re-applies
 /// that one batch after the restart. Checking ids against a durable set (the store or the event log) closes the gap.
+/// After applying, it refreshes the stored query vectors of the users whose history changed (off the request path, so a
+/// request reads the vector with the user state instead of folding it in).
 /// </summary>
 internal sealed partial class EventApplier(
     ICatalog catalog,
     IFeatureStore store,
+    ItemEmbeddingStore embeddings,
     IEnumerable<IEventLog> eventLogs,
     IEnumerable<IInteractionObserver> observers,
     IOptions<EventsOptions> options,
@@ -63,7 +67,11 @@ internal sealed partial class EventApplier(
                 }
             }
 
-            if (interactions.Count > 0) await store.ApplyAsync(interactions.ToArray(), cancellationToken);
+            if (interactions.Count > 0)
+            {
+                await store.ApplyAsync(interactions.ToArray(), cancellationToken);
+                await RefreshQueryVectorsAsync(interactions, cancellationToken);
+            }
             foreach (var observer in _observers)
             {
                 for (var i = 0; i < interactions.Count; i++) observer.Observe(interactions[i], devices[i]);
@@ -112,6 +120,32 @@ internal sealed partial class EventApplier(
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// Stores the new query vectors of the users whose history these events changed. A failure is logged, not thrown:
+    /// the events are applied, and a request folds the vector in itself (the stored one no longer matches the history).
+    /// </summary>
+    private async Task RefreshQueryVectorsAsync(List<Interaction> interactions, CancellationToken cancellationToken)
+    {
+        if (embeddings.Current is not { } current) return;
+        var users = new HashSet<int>();
+        foreach (var e in interactions)
+        {
+            if (e.IsPositive) users.Add(e.UserIndex);
+        }
+        if (users.Count == 0) return;
+        try
+        {
+            await store.RefreshQueryVectorsAsync(users.ToArray(), current, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogQueryVectorsFailed(ex, users.Count);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing the query vectors of {Count} users failed; their requests fold the vector in until the next refresh")]
+    private partial void LogQueryVectorsFailed(Exception exception, int count);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} events name a user or item the catalog does not know: logged, not applied to the online store")]
     private partial void LogUnmapped(int count);

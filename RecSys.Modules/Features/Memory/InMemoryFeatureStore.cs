@@ -1,13 +1,18 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using RecSys.Catalog;
 using RecSys.Events;
+using RecSys.Features.Common;
+using RecSys.Retrieval;
 
 namespace RecSys.Features.Memory;
 
 /// <summary>
 /// The embedded online store. User state is guarded by a lock per user; item counters are updated with interlocked
-/// adds; the trend score uses forward decay (each event adds 2^((t - origin)/halfLife)) so reads need no rescan.
+/// adds; the trend score uses forward decay (each event adds 2^((t - origin)/halfLife)) so reads need no rescan, and
+/// the origin moves forward (every score scaled down alike) once it is <see cref="FeaturesOptions.TrendRescaleHalfLives"/>
+/// old. Windowed counters live in one sparse table per time bucket, dropped after the retention.
 /// </summary>
 internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, TimeProvider clock, ICatalog catalog) : IFeatureStore
 {
@@ -17,14 +22,33 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
         public readonly HashSet<int> Interacted = [];
         public readonly Dictionary<int, long> Seen = [];
         public long LastEvent;
+        public float[]? QueryVector;
+        public ulong QueryVectorVersion;
+        public long QueryVectorLastEvent;
+        public long QueryVectorExpires;
     }
+
+    private struct WindowCounts
+    {
+        public int Impressions, Clicks, Likes, Dwell;
+    }
+
+    /// <summary>The windowed counters of one time bucket: item -> counts, under the bucket's lock.</summary>
+    private sealed class Bucket
+    {
+        public readonly Lock Gate = new();
+        public readonly Dictionary<int, WindowCounts> Items = [];
+    }
+
+    private readonly ConcurrentDictionary<long, Bucket> _buckets = new();
 
     /// <summary>How many items a trending list keeps.</summary>
     internal const int TrendingListLength = 1000;
 
     private sealed record TrendingList(long ComputedAtTicks, int[] Items);
 
-    private readonly ConcurrentDictionary<byte, TrendingList> _trending = new();
+    /// <summary>Cached lists: key = language code, or 256 + region code.</summary>
+    private readonly ConcurrentDictionary<int, TrendingList> _trending = new();
 
     private sealed class Tables(int users, int items)
     {
@@ -36,9 +60,15 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
         public readonly int[] Hides = new int[items];
         public readonly int[] Dwell = new int[items];
         public readonly double[] Trend = new double[items];
+        /// <summary>Per user region (<see cref="Locales.Regions"/>): the trend score from that region's users' events.</summary>
+        public readonly double[][] RegionTrend = Locales.Regions.Select(_ => new double[items]).ToArray();
     }
 
-    private readonly long _trendOrigin = clock.GetUtcNow().ToUnixTimeSeconds();
+    private readonly Lock _trendGate = new();
+    private long _trendOrigin = clock.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>The current decay origin (unix seconds); moves forward on a rescale.</summary>
+    internal long TrendOrigin => Interlocked.Read(ref _trendOrigin);
     private readonly Lock _grow = new();
     private volatile Tables _tables = new(0, 0);
     private volatile bool _loaded;
@@ -73,7 +103,12 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
                     else user.Seen.Remove(item); // expired; removing while enumerating is allowed for Dictionary
                 }
             }
-            return ValueTask.FromResult(new UserOnlineState(recent, new HashSet<int>(user.Interacted), user.LastEvent, seen));
+            var now = clock.GetUtcNow().ToUnixTimeSeconds();
+            var vector = user.QueryVector is { } qv && user.QueryVectorExpires > now ? qv : null;
+            return ValueTask.FromResult(new UserOnlineState(recent, new HashSet<int>(user.Interacted), user.LastEvent, seen)
+            {
+                StoredQueryVector = vector, StoredQueryVectorVersion = user.QueryVectorVersion, StoredQueryVectorLastEvent = user.QueryVectorLastEvent,
+            });
         }
     }
 
@@ -88,24 +123,32 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<int> GetTrendingAsync(byte languageCode, Memory<int> destination, CancellationToken cancellationToken)
+    public ValueTask<int> GetTrendingAsync(byte languageCode, Memory<int> destination, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Trending(languageCode, Locales.Unknown, destination.Span));
+
+    public ValueTask<int> GetTrendingInRegionAsync(byte regionCode, Memory<int> destination, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(regionCode < Locales.Regions.Count ? Trending(Locales.Unknown, regionCode, destination.Span) : Trending(Locales.Unknown, Locales.Unknown, destination.Span));
+
+    /// <summary>The cached list of one language (all regions' events) or of one region (all languages' items).</summary>
+    private int Trending(byte languageCode, byte regionCode, Span<int> destination)
     {
+        var key = regionCode == Locales.Unknown ? languageCode : 256 + regionCode;
         var now = clock.GetUtcNow().UtcTicks;
         var refresh = TimeSpan.FromSeconds(options.Value.TrendingRefreshSeconds).Ticks;
-        if (!_trending.TryGetValue(languageCode, out var list) || now - list.ComputedAtTicks >= refresh)
+        if (!_trending.TryGetValue(key, out var list) || now - list.ComputedAtTicks >= refresh)
         {
-            list = new TrendingList(now, ComputeTrending(languageCode));
-            _trending[languageCode] = list;
+            var tables = _tables;
+            list = new TrendingList(now, ComputeTrending(regionCode == Locales.Unknown ? tables.Trend : tables.RegionTrend[regionCode], languageCode));
+            _trending[key] = list;
         }
         var n = Math.Min(destination.Length, list.Items.Length);
-        list.Items.AsSpan(0, n).CopyTo(destination.Span);
-        return ValueTask.FromResult(n);
+        list.Items.AsSpan(0, n).CopyTo(destination);
+        return n;
     }
 
-    private int[] ComputeTrending(byte languageCode)
+    private int[] ComputeTrending(double[] trend, byte languageCode)
     {
         // Forward decay scales every item by the same factor at read time, so the raw sums rank items correctly.
-        var trend = _tables.Trend;
         var languages = catalog.Columns.LanguageCodes;
         var scored = new List<(double Score, int Item)>();
         for (var item = 0; item < trend.Length; item++)
@@ -124,13 +167,71 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
         var t = _tables;
         var ids = items.Span;
         var dest = destination.Span;
-        var decay = Math.Pow(2, -(clock.GetUtcNow().ToUnixTimeSeconds() - _trendOrigin) / (options.Value.TrendHalfLifeHours * 3600));
-        for (var i = 0; i < ids.Length; i++)
+        // Under the trend lock: a rescale moves the origin and the scores together.
+        lock (_trendGate)
         {
-            var item = ids[i];
-            dest[i] = (uint)item < (uint)t.Clicks.Length
-                ? new ItemStats(t.Impressions[item], t.Clicks[item], t.Likes[item], t.Shares[item], t.Hides[item], t.Dwell[item], (float)(Volatile.Read(ref t.Trend[item]) * decay))
-                : default;
+            var decay = Math.Pow(2, -(clock.GetUtcNow().ToUnixTimeSeconds() - _trendOrigin) / (options.Value.TrendHalfLifeHours * 3600));
+            for (var i = 0; i < ids.Length; i++)
+            {
+                var item = ids[i];
+                dest[i] = (uint)item < (uint)t.Clicks.Length
+                    ? new ItemStats(t.Impressions[item], t.Clicks[item], t.Likes[item], t.Shares[item], t.Hides[item], t.Dwell[item], (float)(t.Trend[item] * decay))
+                    : default;
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask GetItemWindowCountsAsync(ReadOnlyMemory<int> items, TimeSpan window, Memory<ItemWindowCounts> destination, CancellationToken cancellationToken)
+    {
+        var (first, last) = WindowBuckets.Range(options.Value, clock.GetUtcNow().ToUnixTimeSeconds(), window);
+        var ids = items.Span;
+        var dest = destination.Span[..ids.Length];
+        dest.Clear();
+        for (var b = first; b <= last; b++)
+        {
+            if (!_buckets.TryGetValue(b, out var bucket)) continue;
+            lock (bucket.Gate)
+            {
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    if (!bucket.Items.TryGetValue(ids[i], out var c)) continue;
+                    var d = dest[i];
+                    dest[i] = new ItemWindowCounts(d.Impressions + c.Impressions, d.Clicks + c.Clicks, d.Likes + c.Likes, d.DwellSeconds + c.Dwell);
+                }
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask RefreshQueryVectorsAsync(ReadOnlyMemory<int> users, ItemEmbeddings embeddings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        var o = options.Value;
+        var tag = QueryVectorTag.Of(embeddings.Version);
+        var expires = clock.GetUtcNow().ToUnixTimeSeconds() + (o.QueryVectorTtlMinutes * 60L);
+        var t = _tables;
+        foreach (var u in users.Span)
+        {
+            if ((uint)u >= (uint)t.Users.Length || t.Users[u] is not { } user) continue;
+            int[] recent;
+            long last;
+            lock (user)
+            {
+                recent = user.Recent.ToArray();
+                last = user.LastEvent;
+            }
+            Array.Reverse(recent);
+            var vector = new float[embeddings.Dimensions];
+            var ok = UserEmbedding.FoldIn(embeddings, recent, o.QueryVectorHistory, vector);
+            lock (user)
+            {
+                if (user.LastEvent != last) continue; // changed meanwhile: the next refresh writes it
+                user.QueryVector = ok ? vector : null;
+                user.QueryVectorVersion = tag;
+                user.QueryVectorLastEvent = last;
+                user.QueryVectorExpires = expires;
+            }
         }
         return ValueTask.CompletedTask;
     }
@@ -139,9 +240,34 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
     {
         var o = options.Value;
         var halfLifeSeconds = o.TrendHalfLifeHours * 3600;
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        RescaleIfDue(now);
+        var oldestBucket = WindowBuckets.Oldest(o, now);
+        Bucket? bucket = null;
+        var bucketIndex = long.MinValue;
         foreach (var e in interactions.Span)
         {
             var t = EnsureCapacity(e.UserIndex + 1, e.ItemIndex + 1);
+            var b = WindowBuckets.Of(o, e.UnixSeconds);
+            if (b >= oldestBucket && e.Type is EventType.Impression or EventType.Click or EventType.Like or EventType.Dwell)
+            {
+                if (b != bucketIndex)
+                {
+                    bucket = _buckets.GetOrAdd(b, static _ => new Bucket());
+                    bucketIndex = b;
+                }
+                lock (bucket!.Gate)
+                {
+                    ref var c = ref CollectionsMarshal.GetValueRefOrAddDefault(bucket.Items, e.ItemIndex, out _);
+                    switch (e.Type)
+                    {
+                        case EventType.Impression: c.Impressions++; break;
+                        case EventType.Click: c.Clicks++; break;
+                        case EventType.Like: c.Likes++; break;
+                        default: c.Dwell += (int)Math.Clamp(e.Value, 0, 86_400); break;
+                    }
+                }
+            }
             switch (e.Type)
             {
                 case EventType.Impression: Interlocked.Increment(ref t.Impressions[e.ItemIndex]); break;
@@ -155,7 +281,17 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
             }
             if (e.Type == EventType.Impression || e.Type == EventType.View) continue;
 
-            if (e.IsPositive) AddTrend(ref t.Trend[e.ItemIndex], Math.Pow(2, (e.UnixSeconds - _trendOrigin) / halfLifeSeconds));
+            if (e.IsPositive)
+            {
+                var region = StoreLocales.UserRegion(catalog, e.UserIndex);
+                lock (_trendGate)
+                {
+                    var amount = Math.Pow(2, (e.UnixSeconds - _trendOrigin) / halfLifeSeconds);
+                    var current = _tables; // growth swaps the tables under this lock: never add to a replaced one
+                    current.Trend[e.ItemIndex] += amount;
+                    if (region < current.RegionTrend.Length) current.RegionTrend[region][e.ItemIndex] += amount;
+                }
+            }
             var user = t.Users[e.UserIndex] ?? Interlocked.CompareExchange(ref t.Users[e.UserIndex], new UserState(), null) ?? t.Users[e.UserIndex]!;
             lock (user)
             {
@@ -169,7 +305,35 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
                 }
             }
         }
+        foreach (var old in _buckets.Keys)
+        {
+            if (old < oldestBucket) _buckets.TryRemove(old, out _);
+        }
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Forward-decay rescale: once the origin is <see cref="FeaturesOptions.TrendRescaleHalfLives"/> old, moves it to
+    /// <paramref name="now"/> and multiplies every score by 2^(-(now - origin)/halfLife), so decayed values are unchanged.
+    /// </summary>
+    internal bool RescaleIfDue() => RescaleIfDue(clock.GetUtcNow().ToUnixTimeSeconds());
+
+    internal bool RescaleIfDue(long now)
+    {
+        var o = options.Value;
+        var halfLifeSeconds = o.TrendHalfLifeHours * 3600;
+        lock (_trendGate)
+        {
+            if ((now - _trendOrigin) / halfLifeSeconds < o.TrendRescaleHalfLives) return false;
+            var factor = Math.Pow(2, -(now - _trendOrigin) / halfLifeSeconds);
+            var t = _tables;
+            Scale(t.Trend, factor);
+            foreach (var region in t.RegionTrend) Scale(region, factor);
+            Interlocked.Exchange(ref _trendOrigin, now);
+            return true;
+        }
+
+        static void Scale(double[] scores, double factor) => System.Numerics.Tensors.TensorPrimitives.Multiply(scores, factor, scores);
     }
 
     private static int LastOf(Queue<int> queue)
@@ -177,17 +341,6 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
         var last = -1;
         foreach (var x in queue) last = x;
         return last;
-    }
-
-    private static void AddTrend(ref double target, double amount)
-    {
-        double seen, next;
-        do
-        {
-            seen = Volatile.Read(ref target);
-            next = seen + amount;
-        }
-        while (Interlocked.CompareExchange(ref target, next, seen) != seen);
     }
 
     private Tables EnsureCapacity(int users, int items)
@@ -207,8 +360,12 @@ internal sealed class InMemoryFeatureStore(IOptions<FeaturesOptions> options, Ti
             Array.Copy(t.Shares, grown.Shares, t.Shares.Length);
             Array.Copy(t.Hides, grown.Hides, t.Hides.Length);
             Array.Copy(t.Dwell, grown.Dwell, t.Dwell.Length);
-            Array.Copy(t.Trend, grown.Trend, t.Trend.Length);
-            _tables = grown;
+            lock (_trendGate)
+            {
+                Array.Copy(t.Trend, grown.Trend, t.Trend.Length);
+                for (var r = 0; r < t.RegionTrend.Length; r++) Array.Copy(t.RegionTrend[r], grown.RegionTrend[r], t.RegionTrend[r].Length);
+                _tables = grown;
+            }
             return grown;
         }
     }

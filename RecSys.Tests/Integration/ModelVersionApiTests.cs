@@ -39,10 +39,9 @@ public sealed class ModelVersionApiTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private WebApplicationFactory<Program> Factory(string variantVersion, int preRankKeep = 50) => new Service(b =>
+    private WebApplicationFactory<Program> Factory(string variantVersion, int preRankKeep = 50) => new ServiceFactory(b =>
     {
-        b.UseSetting("Ranking:ModelsDirectory", _folder.Root);
-        b.UseSetting("Ranking:ExecutionProvider", "cpu");
+        b.UseModels(_folder.Root);
         b.UseSetting("Ranking:PreRankKeep", preRankKeep.ToString(System.Globalization.CultureInfo.InvariantCulture));
         b.UseSetting("Experiments:Running:0:Name", "models");
         b.UseSetting("Experiments:Running:0:Salt", "m-1");
@@ -51,15 +50,6 @@ public sealed class ModelVersionApiTests : IDisposable
         b.UseSetting("Experiments:Running:0:Variants:1:Name", "b");
         b.UseSetting("Experiments:Running:0:Variants:1:ModelVersion", variantVersion);
     });
-
-    private sealed class Service(Action<IWebHostBuilder> configure) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSmallDemoWorld();
-            configure(builder);
-        }
-    }
 
     private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 

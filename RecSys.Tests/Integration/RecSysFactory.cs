@@ -9,6 +9,16 @@ public sealed class RecSysFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder) => builder.UseSmallDemoWorld();
 }
 
+/// <summary>The service on the small demo world with a test's own settings on top (one factory per test, not per class).</summary>
+public sealed class ServiceFactory(Action<IWebHostBuilder>? configure = null) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSmallDemoWorld();
+        configure?.Invoke(builder);
+    }
+}
+
 /// <summary>Plumbing shared by every test that hosts the service.</summary>
 internal static class TestHost
 {
@@ -22,6 +32,15 @@ internal static class TestHost
         builder.UseSetting("Demo:Anchor", TestWorld.Anchor.ToString("o"));
         // Tests bring their own models folders; none trains demo models in the test binaries' folder.
         builder.UseSetting("Training:TrainOnFirstRun", "false");
+        return builder;
+    }
+
+    /// <summary>Serves the model versions of <paramref name="modelsDirectory"/> on the CPU, with an admin key for reloads.</summary>
+    public static IWebHostBuilder UseModels(this IWebHostBuilder builder, string modelsDirectory, string adminKey = "ops")
+    {
+        builder.UseSetting("Ranking:ModelsDirectory", modelsDirectory);
+        builder.UseSetting("Ranking:ExecutionProvider", "cpu");
+        builder.UseSetting("Admin:Key", adminKey);
         return builder;
     }
 

@@ -19,24 +19,12 @@ public sealed class VectorlessVersionTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private sealed class Factory(string models) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSmallDemoWorld();
-            builder.UseSetting("Ranking:ModelsDirectory", models);
-            builder.UseSetting("Ranking:ExecutionProvider", "cpu");
-            builder.UseSetting("Admin:Key", "ops");
-            builder.UseSetting("Retrieval:Index", "exact");
-        }
-    }
-
     [Fact]
     public async Task Reloading_a_version_without_vectors_withdraws_the_trained_vectors_and_reloading_a_trained_one_brings_them_back()
     {
         var options = new TrainingOptions { Als = new AlsOptions { Factors = 8, Iterations = 2 }, Evaluate = false, Version = "v1", ModelsDirectory = _folder.Root, HnswIndex = null };
         await Trainer.RunAsync(DatasetReaders.FromDemoWorld(TestWorld.Small), options, null, CancellationToken.None);
-        await using var factory = new Factory(_folder.Root);
+        await using var factory = new ServiceFactory(b => b.UseModels(_folder.Root).UseSetting("Retrieval:Index", "exact"));
         var client = await factory.ReadyClientAsync();
         client.DefaultRequestHeaders.Add("X-Admin-Key", "ops");
         var store = factory.Services.GetRequiredService<ItemEmbeddingStore>();

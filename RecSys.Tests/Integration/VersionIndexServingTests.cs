@@ -12,19 +12,6 @@ namespace RecSys.Tests.Integration;
 /// <summary>A replica loading a trained version uses the version's saved HNSW index instead of building one.</summary>
 public sealed class VersionIndexServingTests
 {
-    private sealed class Factory(string models) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSmallDemoWorld();
-            builder.UseSetting("Ranking:ModelsDirectory", models);
-            builder.UseSetting("Ranking:ExecutionProvider", "cpu");
-            builder.UseSetting("Admin:Key", "ops");
-            builder.UseSetting("Retrieval:Index", "hnsw");
-            builder.UseSetting("Retrieval:IndexCacheDirectory", ""); // a fresh replica: no cache to fall back on
-        }
-    }
-
     [Fact]
     public async Task The_service_loads_the_versions_index_file_and_builds_when_that_file_is_corrupt()
     {
@@ -35,7 +22,9 @@ public sealed class VersionIndexServingTests
         Assert.Contains($"\"index\": \"{Trainer.HnswIndexFile}\"", manifest, StringComparison.Ordinal);
         Assert.Contains(Trainer.HnswIndexFile, await File.ReadAllTextAsync(Path.Combine(dir.Path, "v1", Trainer.ReportJsonFile)), StringComparison.Ordinal);
 
-        await using var factory = new Factory(dir.Path);
+        await using var factory = new ServiceFactory(b => b.UseModels(dir.Path)
+            .UseSetting("Retrieval:Index", "hnsw")
+            .UseSetting("Retrieval:IndexCacheDirectory", "")); // a fresh replica: no cache to fall back on
         var client = await factory.ReadyClientAsync();
         var store = factory.Services.GetRequiredService<ItemEmbeddingStore>();
         var holder = factory.Services.GetRequiredService<AnnIndexHolder>();

@@ -16,19 +16,9 @@ public sealed class AdminModelsApiTests : IDisposable
 
     private readonly ModelFolder _folder = new();
 
-    public void Dispose() => _folder.Dispose();
+    private ServiceFactory Service() => new(b => b.UseModels(_folder.Root, AdminKey).UseSetting("Ranking:PreRankKeep", "100"));
 
-    private sealed class Factory(string models) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSmallDemoWorld();
-            builder.UseSetting("Ranking:ModelsDirectory", models);
-            builder.UseSetting("Ranking:ExecutionProvider", "cpu");
-            builder.UseSetting("Ranking:PreRankKeep", "100");
-            builder.UseSetting("Admin:Key", AdminKey);
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 
     private const string AdminKey = "ops-key";
 
@@ -41,7 +31,7 @@ public sealed class AdminModelsApiTests : IDisposable
     public async Task Serves_the_manifests_schema_reloads_a_new_version_and_refuses_a_bad_one()
     {
         _folder.Write("2026-11-20", Features, RankerNetwork.Random(Features.Length, 0, [], [("score", HeadActivation.Sigmoid)], 1), Ranker(2), Weights);
-        await using var factory = new Factory(_folder.Root);
+        await using var factory = Service();
         var client = await factory.ReadyClientAsync();
         client.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
 
@@ -90,7 +80,7 @@ public sealed class AdminModelsApiTests : IDisposable
     public async Task Admin_endpoints_refuse_callers_without_the_key_and_do_nothing(string? key)
     {
         _folder.Write("2026-11-20", Features, RankerNetwork.Random(Features.Length, 0, [], [("score", HeadActivation.Sigmoid)], 1), Ranker(2), Weights);
-        await using var factory = new Factory(_folder.Root);
+        await using var factory = Service();
         var client = await factory.ReadyClientAsync();
         if (key is not null) client.DefaultRequestHeaders.Add("X-Admin-Key", key);
         _folder.Write("2026-11-21", Features, RankerNetwork.Random(Features.Length, 0, [], [("score", HeadActivation.Sigmoid)], 3), Ranker(4), Weights);

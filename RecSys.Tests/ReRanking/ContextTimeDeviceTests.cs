@@ -63,24 +63,16 @@ public class ContextTimeDeviceTests
         Assert.False(query.TryBuild(Locales.Unknown, Locales.Unknown, null, DeviceType.Desktop, null, new float[embeddings.Dimensions])); // no desktop events
     }
 
-    private sealed class Service : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSmallDemoWorld();
-            // The context rule alone, weighted so that it dominates the ranker (no category cap), so the list shows where
-            // the context vector points.
-            builder.UseSetting("ReRanking:Rules:0:Type", "context");
-            builder.UseSetting("ReRanking:Rules:0:Weight", "5");
-            builder.UseSetting("ReRanking:Rules:0:LocaleWeight", "0.5");
-            builder.UseSetting("ReRanking:Rules:1:Type", "safety");
-        }
-    }
-
     [Fact]
     public async Task Over_HTTP_a_cold_start_list_shifts_toward_items_engaged_on_the_requests_device_and_hour()
     {
-        await using var factory = new Service();
+        // The context rule alone, weighted so that it dominates the ranker (no category cap), so the list shows where
+        // the context vector points.
+        await using var factory = new ServiceFactory(b => b
+            .UseSetting("ReRanking:Rules:0:Type", "context")
+            .UseSetting("ReRanking:Rules:0:Weight", "5")
+            .UseSetting("ReRanking:Rules:0:LocaleWeight", "0.5")
+            .UseSetting("ReRanking:Rules:1:Type", "safety"));
         var client = await factory.ReadyClientAsync();
         var catalog = factory.Services.GetRequiredService<ICatalog>();
         var engagement = factory.Services.GetRequiredService<ContextEngagement>();

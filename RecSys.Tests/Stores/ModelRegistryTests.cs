@@ -39,19 +39,11 @@ public sealed class ModelRegistryTests
         Assert.Equal("v2", (await registry.GetActiveAsync("recsys", default))?.Version);
     }
 
-    private sealed class Factory(string? registry) : WebApplicationFactory<Program>
+    private static ServiceFactory Factory(string? registry) => new(b =>
     {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSmallDemoWorld();
-            builder.UseSetting("Admin:Key", "ops");
-            if (registry is not null)
-            {
-                builder.UseSetting("Stores:ModelRegistry", "postgres");
-                builder.UseSetting("ConnectionStrings:Postgres", registry);
-            }
-        }
-    }
+        b.UseSetting("Admin:Key", "ops");
+        if (registry is not null) b.UseSetting("Stores:ModelRegistry", "postgres").UseSetting("ConnectionStrings:Postgres", registry);
+    });
 
     [Fact]
     public async Task The_admin_endpoint_lists_registered_versions_only_to_admins_and_says_when_no_registry_is_configured()
@@ -61,7 +53,7 @@ public sealed class ModelRegistryTests
         await registry.RegisterAsync("recsys", "20261121-000000", "/models/a", new Dictionary<string, double> { ["ranker.auc"] = 0.71 }, default);
         await registry.ActivateAsync("recsys", "20261121-000000", default);
 
-        await using (var factory = new Factory(db.ConnectionString))
+        await using (var factory = Factory(db.ConnectionString))
         {
             var client = factory.CreateClient();
             Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync(new Uri("/admin/models/registry", UriKind.Relative))).StatusCode);
@@ -73,7 +65,7 @@ public sealed class ModelRegistryTests
             Assert.Equal("active", row.GetProperty("status").GetString());
             Assert.Equal(0.71, row.GetProperty("metrics").GetProperty("ranker.auc").GetDouble());
         }
-        await using (var factory = new Factory(null))
+        await using (var factory = Factory(null))
         {
             var client = factory.CreateClient();
             client.DefaultRequestHeaders.Add("X-Admin-Key", "ops");

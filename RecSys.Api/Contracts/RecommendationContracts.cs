@@ -45,7 +45,7 @@ public sealed class RecommendationsQuery
     [FromQuery(Name = "interests")]
     public string? Interests { get; init; }
 
-    /// <summary>The UTC hour of day, 0 to 23, that the context of a user without history uses (default: the request time's).</summary>
+    /// <summary>The user's local hour of day, 0 to 23, that the context of a user without history uses (default: now, in the region's time).</summary>
     /// <example>21</example>
     [FromQuery(Name = "hour")]
     public string? Hour { get; init; }

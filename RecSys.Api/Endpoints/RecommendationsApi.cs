@@ -105,18 +105,18 @@ public static class RecommendationsApi
             }
         }
 
-        int? hourUtc = null;
+        int? localHour = null;
         if (query.Hour is not null)
         {
-            if (int.TryParse(query.Hour, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hour) && hour is >= 0 and <= 23) hourUtc = hour;
-            else errors["hour"] = ["hour must be a UTC hour of day from 0 to 23."];
+            if (int.TryParse(query.Hour, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hour) && hour is >= 0 and <= 23) localHour = hour;
+            else errors["hour"] = ["hour must be a local hour of day from 0 to 23."];
         }
 
         if (errors.Count == 0)
         {
             request = new RecommendationRequest(requestId, userId!, count, device, query.Region?.ToLowerInvariant(), query.Language?.ToLowerInvariant(), explain, query.Variant, interests)
             {
-                Hour = hourUtc,
+                Hour = localHour,
             };
         }
         return errors;

@@ -61,7 +61,25 @@ public static class Locales
     public static IReadOnlyList<string> Regions { get; } = ["us", "gb", "de", "fr", "br", "in", "jp", "es"];
     public static IReadOnlyList<string> Languages { get; } = ["en", "de", "fr", "pt", "hi", "ja", "es"];
 
+    /// <summary>
+    /// Each region's clock as an offset from UTC in minutes, in the order of <see cref="Regions"/>: standard time of the
+    /// zone most of its people live in (us: Eastern). One zone per region and no daylight saving: an hour off for part
+    /// of the year, and the US's other zones 1 to 3 hours off; enough for the "what is engaged at this time of day"
+    /// buckets, which are smoothed over neighbouring hours anyway.
+    /// </summary>
+    private static readonly short[] RegionUtcOffsetMinutes = [-300, 0, 60, 60, -180, 330, 540, 60];
+
     public static byte RegionCode(string? region) => Find(Regions, region);
+
+    /// <summary>The region's offset from UTC in minutes (see the table above); 0 for an unknown region.</summary>
+    public static int UtcOffsetMinutes(byte regionCode) => regionCode < RegionUtcOffsetMinutes.Length ? RegionUtcOffsetMinutes[regionCode] : 0;
+
+    /// <summary>The local hour of day (0 to 23) in a region at a time; UTC for an unknown region.</summary>
+    public static int LocalHour(long unixSeconds, byte regionCode)
+    {
+        var local = unixSeconds + (UtcOffsetMinutes(regionCode) * 60L);
+        return (int)((((local % 86_400) + 86_400) % 86_400) / 3600);
+    }
     public static byte LanguageCode(string? language) => Find(Languages, language);
 
     private static byte Find(IReadOnlyList<string> list, string? value)

@@ -69,7 +69,7 @@ internal sealed partial class DemoSeeder(
         // demo log has no device, so device centroids come only from events that report one.
         foreach (var observer in observers ?? [])
         {
-            foreach (var interaction in world.Interactions) observer.Observe(interaction, null);
+            foreach (var interaction in world.Interactions) observer.Observe(interaction, null, world.Users[interaction.UserIndex].Region);
         }
         if (loadCatalog)
         {

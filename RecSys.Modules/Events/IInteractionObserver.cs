@@ -8,5 +8,6 @@ public interface IInteractionObserver
 {
     /// <param name="interaction">The event in dense form.</param>
     /// <param name="device">The device the client reported (<c>mobile</c>, <c>desktop</c>, <c>tablet</c>), null when none.</param>
-    void Observe(in Interaction interaction, string? device);
+    /// <param name="userRegion">The user's region in the catalog (its clock gives the event's local time), null when unknown.</param>
+    void Observe(in Interaction interaction, string? device, string? userRegion);
 }

@@ -17,7 +17,7 @@ public sealed record RecommendationRequest(
     string? Variant = null,
     IReadOnlyList<string>? Interests = null)
 {
-    /// <summary>The UTC hour of day (0 to 23) the cold-start context uses instead of the request time's.</summary>
+    /// <summary>The user's local hour of day (0 to 23) the cold-start context uses instead of the request time's in the user's region.</summary>
     public int? Hour { get; init; }
 }
 

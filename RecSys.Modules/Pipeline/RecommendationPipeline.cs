@@ -72,7 +72,7 @@ public sealed partial class RecommendationPipeline(
         // No history: a query vector from context (region, language, declared interests, device, hour of day) that the
         // re-ranking's context rule blends with the popular-in-region candidates.
         var contextual = !personal && coldStartQuery.TryBuild(regionCode, languageCode, request.Interests, request.Device,
-            request.Hour ?? clock.GetUtcNow().Hour, queryVector);
+            request.Hour ?? Locales.LocalHour(clock.GetUtcNow().ToUnixTimeSeconds(), regionCode), queryVector);
         var afterUser = Stopwatch.GetTimestamp();
 
         // 2. Candidates, filtered for this user, with the experiment variant's retrieval counts.

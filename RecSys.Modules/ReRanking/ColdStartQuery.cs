@@ -38,10 +38,10 @@ public sealed class ColdStartQuery(ICatalog catalog, ItemEmbeddingStore embeddin
         TryBuild(regionCode, languageCode, interests, DeviceType.Unknown, null, destination);
 
     /// <summary>
-    /// As above, with the request's device and hour of day (0 to 23, UTC like the event buckets; null: none) blended in
+    /// As above, with the request's device and local hour of day (0 to 23, as the event buckets; null: none) blended in
     /// when the events seen so far say something about them.
     /// </summary>
-    public bool TryBuild(byte regionCode, byte languageCode, IReadOnlyList<string>? interests, DeviceType device, int? hourUtc, Span<float> destination)
+    public bool TryBuild(byte regionCode, byte languageCode, IReadOnlyList<string>? interests, DeviceType device, int? localHour, Span<float> destination)
     {
         if (Current() is not { } c || destination.Length != c.Dimensions) return false;
         destination.Clear();
@@ -67,10 +67,10 @@ public sealed class ColdStartQuery(ICatalog catalog, ItemEmbeddingStore embeddin
         }
         if (CurrentContext(c.Embeddings) is { } context)
         {
-            if (hourUtc is >= 0 and < ContextEngagement.Hours)
+            if (localHour is >= 0 and < ContextEngagement.Hours)
             {
                 // The hour and, at half weight, its neighbours: engagement drifts over the day, and hours are sparse.
-                var hour = hourUtc.Value;
+                var hour = localHour.Value;
                 foreach (var (h, w) in new[] { (hour, 1f), ((hour + 23) % 24, 0.5f), ((hour + 1) % 24, 0.5f) })
                 {
                     if (!context.Has[h]) continue;

@@ -1,16 +1,15 @@
+using RecSys.Catalog;
 using RecSys.Events;
 using RecSys.Features;
 
 namespace RecSys.ReRanking;
 
 /// <summary>
-/// Engagement per item in each context bucket the cold-start query uses: the 24 hours of the day (UTC: the events API
-/// normalises timestamps to UTC, so an event's local time is not known) and the three devices. Fed by the demo seeder with the world's log and by the event consumer with every applied event
+/// Engagement per item in each context bucket the cold-start query uses: the 24 hours of the day, local to the user's
+/// region (<see cref="Locales.LocalHour"/>; UTC when the region is unknown), and the three devices. Fed by the demo seeder with the world's log and by the event consumer with every applied event
 /// (<see cref="IInteractionObserver"/>); <see cref="ColdStartQuery"/> turns it into centroids. Weights: click 1, like 2,
 /// share 2, dwell 1, view 0.2; impressions and hides add nothing. One float per item per bucket (27 x items).
-/// TEMPORARY: hours are UTC hours, so one bucket mixes users' local times; per-region time zones (or events that keep
-/// their client offset) would make them local. The demo log has no device: device buckets fill only from events that
-/// report <c>context.device</c>.
+/// The demo log has no device: device buckets fill only from events that report <c>context.device</c>.
 /// </summary>
 public sealed class ContextEngagement : IInteractionObserver
 {
@@ -53,11 +52,11 @@ public sealed class ContextEngagement : IInteractionObserver
         _ => 0f,
     };
 
-    public void Observe(in Interaction interaction, string? device)
+    public void Observe(in Interaction interaction, string? device, string? userRegion)
     {
         var weight = Weight(interaction.Type);
         if (weight <= 0 || interaction.ItemIndex < 0) return;
-        var hour = (int)(((interaction.UnixSeconds % 86_400) + 86_400) % 86_400 / 3600);
+        var hour = Locales.LocalHour(interaction.UnixSeconds, Locales.RegionCode(userRegion));
         var deviceBucket = DeviceBucket(ParseDevice(device));
         lock (_lock)
         {

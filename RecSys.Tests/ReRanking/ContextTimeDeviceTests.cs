@@ -38,14 +38,15 @@ public class ContextTimeDeviceTests
         var us = Locales.RegionCode("us");
         var en = Locales.LanguageCode("en");
 
-        // Crafted engagement: category 3 clicked on tablets, category 5 liked at 21:00 (no device).
+        // Crafted engagement: category 3 clicked on tablets by users in Britain at 12:00 UTC (noon there), category 5
+        // liked by users in Japan at 12:00 UTC (21:00 there, no device): the hour buckets are the users' local hours.
         var onTablet = world.Items.Where(i => i.CategoryId == 3).Select(i => i.Index).ToArray();
         var atNight = world.Items.Where(i => i.CategoryId == 5).Select(i => i.Index).ToArray();
         var random = new Random(4);
         for (var k = 0; k < 1500; k++)
         {
-            engagement.Observe(new Interaction(k % world.Users.Count, onTablet[random.Next(onTablet.Length)], EventType.Click, 12 * 3600, 0), "tablet");
-            engagement.Observe(new Interaction(k % world.Users.Count, atNight[random.Next(atNight.Length)], EventType.Like, 21 * 3600, 0), null);
+            engagement.Observe(new Interaction(k % world.Users.Count, onTablet[random.Next(onTablet.Length)], EventType.Click, 12 * 3600, 0), "tablet", "gb");
+            engagement.Observe(new Interaction(k % world.Users.Count, atNight[random.Next(atNight.Length)], EventType.Like, 12 * 3600, 0), null, "jp");
         }
         query.RefreshContext();
 
@@ -58,6 +59,7 @@ public class ContextTimeDeviceTests
 
         Assert.True(Cosine(DeviceType.Tablet, 9, onTablet) > Cosine(DeviceType.Desktop, 9, onTablet) + 0.1, "tablet vs desktop");
         Assert.True(Cosine(DeviceType.Unknown, 21, atNight) > Cosine(DeviceType.Unknown, 9, atNight) + 0.1, "21:00 vs 09:00");
+        Assert.True(Cosine(DeviceType.Unknown, 21, atNight) > Cosine(DeviceType.Unknown, 12, atNight) + 0.1, "local 21:00 vs 12:00 (the events' UTC hour)");
         // Without any region, language or interest, the device alone still says something.
         Assert.True(query.TryBuild(Locales.Unknown, Locales.Unknown, null, DeviceType.Tablet, null, new float[embeddings.Dimensions]));
         Assert.False(query.TryBuild(Locales.Unknown, Locales.Unknown, null, DeviceType.Desktop, null, new float[embeddings.Dimensions])); // no desktop events
@@ -95,8 +97,9 @@ public class ContextTimeDeviceTests
             return (listed.Count(ids.Contains), similarity);
         }
 
-        // 1,000 clicks from tablets on 15 items of one category, and 2,000 at 03:00 UTC from no
-        // device on 15 items of another (the demo log already fills every hour; no event of it has a device).
+        // 1,000 clicks from tablets on 15 items of one category, and 2,000 at 03:00 in each user's own region (the events
+        // carry UTC; the buckets are local hours) from no device on 15 items of another (the demo log already fills every
+        // hour; no event of it has a device).
         var random = new Random(11);
         var tablet = tabletCategory.OrderBy(_ => random.Next()).Take(15).ToArray();
         var night = nightCategory.OrderBy(_ => random.Next()).Take(15).ToArray();
@@ -107,10 +110,14 @@ public class ContextTimeDeviceTests
             {
                 var onTablet = k % 3 == 0;
                 var item = onTablet ? tablet[random.Next(tablet.Length)] : night[random.Next(night.Length)];
-                var at = onTablet ? new DateTimeOffset(2026, 10, 20, 13, 0, 0, TimeSpan.Zero) : new DateTimeOffset(2026, 10, 20, 3, 0, 0, TimeSpan.Zero);
+                var userId = $"u_{random.Next(400)}";
+                Assert.True(catalog.TryGetUser(userId, out var user));
+                var at = onTablet
+                    ? new DateTimeOffset(2026, 10, 20, 13, 0, 0, TimeSpan.Zero)
+                    : new DateTimeOffset(2026, 10, 20, 3, 0, 0, TimeSpan.Zero).AddMinutes(-Locales.UtcOffsetMinutes(Locales.RegionCode(user.Region)));
                 return new
                 {
-                    eventId = Guid.NewGuid().ToString(), userId = $"u_{random.Next(400)}", itemId = item.Id, type = "click",
+                    eventId = Guid.NewGuid().ToString(), userId, itemId = item.Id, type = "click",
                     timestamp = at.AddMinutes(random.Next(50)), context = onTablet ? new { device = "tablet" } : null,
                 };
             }).ToArray();

@@ -42,6 +42,7 @@ internal sealed partial class EventApplier(
             var freshIds = new HashSet<string>(StringComparer.Ordinal);
             var interactions = new List<Interaction>();
             var devices = new List<string?>();
+            var regions = new List<string?>();
             var seen = new List<(int User, int[] Items, long At)>();
             var duplicates = 0;
             var unmapped = 0;
@@ -74,7 +75,7 @@ internal sealed partial class EventApplier(
             }
             foreach (var observer in _observers)
             {
-                for (var i = 0; i < interactions.Count; i++) observer.Observe(interactions[i], devices[i]);
+                for (var i = 0; i < interactions.Count; i++) observer.Observe(interactions[i], devices[i], regions[i]);
             }
             foreach (var (user, items, at) in seen) await store.MarkSeenAsync(user, items, at, cancellationToken);
             if (_eventLog is not null && fresh.Count > 0) await _eventLog.AppendAsync(fresh, cancellationToken);
@@ -108,6 +109,7 @@ internal sealed partial class EventApplier(
                 {
                     interactions.Add(new Interaction(user.Index, item.Index, e.Type, e.Timestamp.ToUnixTimeSeconds(), e.Value ?? 0));
                     devices.Add(e.Context?.Device);
+                    regions.Add(user.Region);
                 }
                 else
                 {

@@ -139,7 +139,12 @@ internal static class TrainingVerbs
         var activate = new Option<bool>("--activate") { Description = "With --register: also make it the active version of its name (the previous active one is retired)." };
         var registerName = new Option<string>("--register-name") { Description = "The model name in the registry.", DefaultValueFactory = _ => "recsys" };
         var noIndex = new Option<bool>("--no-index") { Description = "Do not write the HNSW index of the item vectors (the service then builds it at load)." };
-        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation, register, activate, registerName, noIndex }) command.Options.Add(o);
+        var heads = new RankerHeadsOptions();
+        var singleHead = new Option<bool>("--single-head") { Description = "Train the main ranker with the click head only, even where the data has likes and dwell." };
+        var likeWeight = new Option<double>("--like-weight") { Description = "Weight of the ranker's p_like head in the served score (manifest).", DefaultValueFactory = _ => heads.LikeWeight };
+        var dwellWeight = new Option<double>("--dwell-weight") { Description = "Weight of the ranker's p_dwell head in the served score (manifest).", DefaultValueFactory = _ => heads.DwellWeight };
+        var dwellThreshold = new Option<double>("--dwell-threshold") { Description = "Seconds of dwell that make a positive of the p_dwell head.", DefaultValueFactory = _ => heads.DwellThresholdSeconds };
+        foreach (var o in new Option[] { output, version, holdout, evalUsers, noEvaluation, register, activate, registerName, noIndex, singleHead, likeWeight, dwellWeight, dwellThreshold }) command.Options.Add(o);
         command.SetAction(async (result, cancellationToken) =>
         {
             var watch = Stopwatch.StartNew();
@@ -153,6 +158,13 @@ internal static class TrainingVerbs
                 Holdout = result.GetValue(holdout),
                 EvaluationUsers = result.GetValue(evalUsers),
                 Evaluate = !result.GetValue(noEvaluation),
+                RankerHeads = heads with
+                {
+                    Enabled = !result.GetValue(singleHead),
+                    LikeWeight = result.GetValue(likeWeight),
+                    DwellWeight = result.GetValue(dwellWeight),
+                    DwellThresholdSeconds = result.GetValue(dwellThreshold),
+                },
                 // The index is built with the HNSW settings the service reads (appsettings.json / environment: Retrieval:Hnsw*).
                 HnswIndex = result.GetValue(noIndex) ? null : RetrievalSettings(),
             };

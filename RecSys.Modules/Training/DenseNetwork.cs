@@ -4,12 +4,17 @@ namespace RecSys.Training;
 
 /// <summary>
 /// A trained ranker as plain arrays, ready for export: inputs are standardised ((x - mean) / scale), then each layer
-/// computes W x + b (W row-major, outputs x inputs), ReLU between layers, and a sigmoid on the single output.
-/// With no hidden layer this is logistic regression (the pre-ranker); with hidden layers an MLP (the main ranker).
+/// computes W x + b (W row-major, outputs x inputs), ReLU between layers, and a sigmoid on each output of the last
+/// layer. With no hidden layer and one output this is logistic regression (the pre-ranker); with hidden layers an MLP
+/// (the main ranker), whose last layer may have several outputs: heads over a shared trunk, one per label (<see cref="Heads"/>).
 /// </summary>
 public sealed class DenseNetwork
 {
-    public DenseNetwork(IReadOnlyList<string> features, float[] inputMean, float[] inputScale, float[][] weights, float[][] biases)
+    /// <summary>The name of a single-output network's output.</summary>
+    public const string ClickHead = "p_click";
+
+    /// <param name="heads">The names of the last layer's outputs (default: one output, <see cref="ClickHead"/>).</param>
+    public DenseNetwork(IReadOnlyList<string> features, float[] inputMean, float[] inputScale, float[][] weights, float[][] biases, IReadOnlyList<string>? heads = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(inputMean);
@@ -25,7 +30,10 @@ public sealed class DenseNetwork
             if (weights[l].Length != outputs * inputs) throw new ArgumentException($"Layer {l}: {weights[l].Length} weights for {outputs} x {inputs}.", nameof(weights));
             inputs = outputs;
         }
-        if (inputs != 1) throw new ArgumentException("The last layer must have one output.", nameof(weights));
+        heads ??= [ClickHead];
+        if (heads.Count == 0 || inputs != heads.Count) throw new ArgumentException($"The last layer has {inputs} outputs for {heads.Count} heads.", nameof(heads));
+        if (heads.Distinct(StringComparer.Ordinal).Count() != heads.Count) throw new ArgumentException("Head names must be distinct.", nameof(heads));
+        Heads = heads;
         Features = features;
         InputMean = inputMean;
         InputScale = inputScale;
@@ -44,11 +52,22 @@ public sealed class DenseNetwork
 
     public int Layers => Weights.Length;
 
-    /// <summary>Units per layer, input first: [inputs, hidden..., 1].</summary>
+    /// <summary>The names of the outputs, in the last layer's order; the first is the click probability.</summary>
+    public IReadOnlyList<string> Heads { get; }
+
+    /// <summary>Units per layer, input first: [inputs, hidden..., heads].</summary>
     public int[] Sizes => [Features.Count, .. Biases.Select(b => b.Length)];
 
-    /// <summary>The click probability of one row (in <see cref="Features"/> order).</summary>
+    /// <summary>The first head's (click) probability of one row (in <see cref="Features"/> order).</summary>
     public float Predict(ReadOnlySpan<float> row)
+    {
+        Span<float> outputs = stackalloc float[Heads.Count];
+        PredictHeads(row, outputs);
+        return outputs[0];
+    }
+
+    /// <summary>Every head's probability of one row (in <see cref="Features"/> order), heads in <see cref="Heads"/> order.</summary>
+    public void PredictHeads(ReadOnlySpan<float> row, Span<float> probabilities)
     {
         var sizes = Sizes;
         var widest = sizes.Max();
@@ -67,7 +86,7 @@ public sealed class DenseNetwork
             }
             current = next;
         }
-        return 1f / (1f + MathF.Exp(-current[0]));
+        for (var h = 0; h < current.Length; h++) probabilities[h] = 1f / (1f + MathF.Exp(-current[h]));
     }
 
     /// <summary>

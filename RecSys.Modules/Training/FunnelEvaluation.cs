@@ -43,7 +43,8 @@ public sealed record FunnelResult(EvaluationResult Metrics, double PreRankerAuc,
 /// serving one (<see cref="OfflineCandidates"/>: ANN top <see cref="FunnelOptions.AnnCount"/> plus the popular quota,
 /// known items excluded), every candidate's row is filled by the serving <see cref="FeatureAssembler"/>, the pre-ranker
 /// keeps <see cref="FunnelOptions.PreRankKeep"/>, the ranker orders them, and the list is scored like the other methods.
-/// The networks are evaluated as the exported ONNX models compute (<see cref="FoldedNetwork"/>).
+/// The networks are evaluated as the exported ONNX models compute (<see cref="FoldedNetwork"/>); a ranker with several
+/// heads orders by their sum weighted by <c>rankerWeights</c>, as serving does with the manifest's weights.
 /// </summary>
 public static class FunnelEvaluation
 {
@@ -58,7 +59,7 @@ public static class FunnelEvaluation
     }
 
     public static FunnelResult Evaluate(string method, InteractionDataset dataset, DataSplit split, int[] users, AlsModel retrieval, DenseNetwork preRanker, DenseNetwork ranker,
-        FunnelOptions funnel, RankingDataOptions features, double fitSeconds = 0, CancellationToken cancellationToken = default)
+        FunnelOptions funnel, RankingDataOptions features, double fitSeconds = 0, CancellationToken cancellationToken = default, IReadOnlyList<double>? rankerWeights = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(split);
@@ -88,7 +89,7 @@ public static class FunnelEvaluation
         var state = new ReplayState(dataset.UserCount, dataset.ItemCount, features.RecentHistoryLength, features.TrendHalfLifeHours);
         var popular = new PopularRefresher(state, funnel.PopularCount + features.RecentHistoryLength + 500, Math.Max(1, (long)(events.Length * features.PopularRefreshFraction)));
         var candidates = new OfflineCandidates(retrieval.ItemFactors, dataset.ItemCount, retrieval.Factors, funnel.AnnCount, funnel.PopularCount);
-        var stages = new FunnelStages(preRanker, ranker, schema.Names.ToList(), funnel.PreRankKeep);
+        var stages = new FunnelStages(preRanker, ranker, schema.Names.ToList(), funnel.PreRankKeep, rankerWeights);
         var social = RankingData.SocialContexts(training);
         var query = new float[retrieval.Factors];
         var strengths = new float[features.QueryVectorHistory];

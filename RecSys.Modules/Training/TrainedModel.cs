@@ -24,7 +24,7 @@ public sealed class TrainedModel
     private Funnel? _funnel;
 
     /// <summary>The funnel's parts when the version has rankers.</summary>
-    private sealed record Funnel(AlsModel FoldIn, float Strength, int History, DenseNetwork PreRanker, DenseNetwork Ranker, FeatureSchema Schema,
+    private sealed record Funnel(AlsModel FoldIn, float Strength, int History, DenseNetwork PreRanker, DenseNetwork Ranker, IReadOnlyList<double> RankerWeights, FeatureSchema Schema,
         RecSys.Training.Funnel.FunnelState State, RecSys.Training.PointInTime.DatasetCatalog Catalog, Func<int, RecSys.Catalog.SocialContext> Social, FunnelOptions Stages, double HotItemTrendScore);
 
     /// <summary>One per thread and model: the funnel's buffers.</summary>
@@ -34,7 +34,7 @@ public sealed class TrainedModel
         public bool[] Excluded { get; } = new bool[f.FoldIn.Items];
         public float[] Query { get; } = new float[f.FoldIn.Factors];
         public RecSys.Training.Funnel.OfflineCandidates Candidates { get; } = new(f.FoldIn.ItemFactors, f.FoldIn.Items, f.FoldIn.Factors, f.Stages.AnnCount, f.Stages.PopularCount);
-        public RecSys.Training.Funnel.FunnelStages Stages { get; } = new(f.PreRanker, f.Ranker, f.Schema.Names.ToList(), f.Stages.PreRankKeep);
+        public RecSys.Training.Funnel.FunnelStages Stages { get; } = new(f.PreRanker, f.Ranker, f.Schema.Names.ToList(), f.Stages.PreRankKeep, f.RankerWeights);
         public FeatureAssembler Assembler { get; } = new(f.Schema, f.HotItemTrendScore);
         public float[] Rows { get; set; } = [];
         public float[] PreScores { get; set; } = [];
@@ -112,7 +112,10 @@ public sealed class TrainedModel
         if (networks.Count != 2) throw new InvalidDataException($"{rankersPath}: {networks.Count} networks, expected the pre-ranker and the ranker.");
         var state = RecSys.Training.Funnel.FunnelState.Read(statePath, itemCount, userCount);
         var foldIn = new AlsModel(new AlsOptions { Factors = dims, Alpha = retrieval.Alpha, Regularization = retrieval.Regularization }, userCount, itemCount, users, items);
-        return new Funnel(foldIn, retrieval.Strength, retrieval.History, networks[0], networks[1], schema, state, state.Catalog(manifest.Version),
+        // The ranker's heads combined by the manifest's weights, as serving combines the ONNX model's outputs.
+        var weights = networks[1].Heads.Select(h => manifest.Ranker.Outputs.TryGetValue(h, out var w) ? w : 0.0).ToArray();
+        if (weights.All(w => w == 0)) throw new InvalidDataException($"{manifestPath}: the ranker outputs {string.Join(", ", manifest.Ranker.Outputs.Keys)} name none of the ranker's heads ({string.Join(", ", networks[1].Heads)}).");
+        return new Funnel(foldIn, retrieval.Strength, retrieval.History, networks[0], networks[1], weights, schema, state, state.Catalog(manifest.Version),
             RankingData.SocialContexts(state.Social), new FunnelOptions(), new FeaturesOptions().HotItemTrendScore);
     }
 
@@ -126,7 +129,8 @@ public sealed class TrainedModel
             return [.. doc.RootElement.EnumerateArray().Select(r => new DenseNetwork(
                 [.. r.GetProperty("features").EnumerateArray().Select(f => f.GetString()!)],
                 Floats(r.GetProperty("input_mean")), Floats(r.GetProperty("input_scale")),
-                [.. r.GetProperty("weights").EnumerateArray().Select(Floats)], [.. r.GetProperty("biases").EnumerateArray().Select(Floats)]))];
+                [.. r.GetProperty("weights").EnumerateArray().Select(Floats)], [.. r.GetProperty("biases").EnumerateArray().Select(Floats)],
+                r.TryGetProperty("heads", out var heads) ? [.. heads.EnumerateArray().Select(h => h.GetString()!)] : null))];
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
         {

@@ -63,21 +63,31 @@ public class TrainerTests
         var rng = new Random(3);
         var input = new float[n * width];
         for (var i = 0; i < input.Length; i++) input[i] = (float)rng.NextDouble();
-        foreach (var (file, output, ranker) in new[] { (manifest.PreRanker!.File, manifest.PreRanker.Output, run.Rankers[0]), (manifest.Ranker.File, "p_click", run.Rankers[1]) })
+        // The demo log has likes and dwell: the ranker has those heads, and the manifest weights them.
+        Assert.Equal(["p_click", "p_like", "p_dwell"], run.Rankers[1].Network.Heads);
+        Assert.Equal(run.Rankers[1].Outputs, manifest.Ranker.Outputs);
+        Assert.Equal(new RankerHeadsOptions().LikeWeight, manifest.Ranker.Outputs["p_like"]);
+        foreach (var (file, outputs, ranker) in new[] { (manifest.PreRanker!.File, new[] { manifest.PreRanker.Output }, run.Rankers[0]), (manifest.Ranker.File, new[] { "p_click", "p_like", "p_dwell" }, run.Rankers[1]) })
         {
             using var onnx = RecSys.Ranking.Onnx.OnnxModel.Load(RecSys.Tests.Ranking.OrtBindingTests.Runtime, Path.Combine(run.Directory, file), RecSys.Tests.Ranking.OrtBindingTests.Cpu);
-            Assert.Equal(output, Assert.Single(onnx.Outputs).Name);
-            var scores = new float[n];
+            Assert.Equal(outputs, onnx.Outputs.Select(o => o.Name));
+            var scores = new float[n * outputs.Length];
             onnx.Run(input, n, width, scores);
             var columns = ranker.Network.Features.Select(f => manifest.Features.ToList().IndexOf(f)).ToArray();
-            var spread = 0.0;
-            for (var r = 0; r < n; r++)
+            var expected = new float[outputs.Length];
+            for (var h = 0; h < outputs.Length; h++)
             {
-                var expected = ranker.Network.Predict(columns.Select(c => input[(r * width) + c]).ToArray());
-                Assert.True(Math.Abs(expected - scores[r]) < 1e-5, $"{file} row {r}: ONNX {scores[r]}, trainer {expected}");
-                spread += Math.Abs(scores[r] - scores[0]);
+                var spread = 0.0;
+                var offset = onnx.OutputOffset(outputs[h], n);
+                for (var r = 0; r < n; r++)
+                {
+                    ranker.Network.PredictHeads(columns.Select(c => input[(r * width) + c]).ToArray(), expected);
+                    var actual = scores[offset + r];
+                    Assert.True(Math.Abs(expected[h] - actual) < 1e-5, $"{file} {outputs[h]} row {r}: ONNX {actual}, trainer {expected[h]}");
+                    spread += Math.Abs(actual - scores[offset]);
+                }
+                Assert.True(spread > 1e-4, $"{file} {outputs[h]}: scores do not depend on the row");
             }
-            Assert.True(spread > 1e-4, $"{file}: scores do not depend on the row");
         }
 
         // The same version again is refused, and the folder is untouched.

@@ -111,10 +111,12 @@ internal static class AlsSolver
             var extra = c - 1;
             if (extra != 0)
             {
+                // The Cholesky solve reads only the lower triangle (and the diagonal): the rank-one update skips the
+                // upper half, the same element-wise products on the half that is read (half the work of the dense update).
                 for (var d = 0; d < k; d++)
                 {
                     var s = extra * y[d];
-                    if (s != 0) TensorPrimitives.MultiplyAdd(y, s, a.Slice(d * k, k), a.Slice(d * k, k));
+                    if (s != 0) TensorPrimitives.MultiplyAdd(y[..(d + 1)], s, a.Slice(d * k, d + 1), a.Slice(d * k, d + 1));
                 }
             }
             TensorPrimitives.MultiplyAdd(y, c, b, b);

@@ -118,6 +118,10 @@ internal sealed class TopN
     // Min-heap on (score, -id): the root is the worst kept pair.
     private bool Worse(float s1, int id1, float s2, int id2) => s1 < s2 || (s1 == s2 && id1 > id2);
 
+    /// <summary>Whether <see cref="Push"/> would keep this pair now: lets a caller skip costlier checks for pairs that cannot enter.</summary>
+    public bool Admits(float score, int id) =>
+        _scores.Length > 0 && !float.IsNaN(score) && (Count < _scores.Length || Worse(_scores[0], _ids[0], score, id));
+
     public void Push(float score, int id)
     {
         if (_scores.Length == 0 || float.IsNaN(score)) return;

@@ -5,11 +5,12 @@ namespace RecSys.Training.Funnel;
 /// <summary>
 /// Stage 4 as the serving two-stage ranker runs it, on the trainer's networks: the pre-ranker scores every candidate,
 /// the best <c>keep</c> are ordered by the ranker, the rest follow in pre-ranker order. One instance per thread.
+/// The ranker's score is its heads combined by <c>rankerWeights</c> (null: the click head), as serving combines them.
 /// </summary>
-internal sealed class FunnelStages(DenseNetwork pre, DenseNetwork ranker, IReadOnlyList<string> schema, int keep)
+internal sealed class FunnelStages(DenseNetwork pre, DenseNetwork ranker, IReadOnlyList<string> schema, int keep, IReadOnlyList<double>? rankerWeights = null)
 {
     private readonly FoldedNetwork _pre = new(pre, schema);
-    private readonly FoldedNetwork _ranker = new(ranker, schema);
+    private readonly FoldedNetwork _ranker = new(ranker, schema, rankerWeights);
     private float[] _keys = [];
     private int[] _preOrder = [];
     private float[] _keptScores = [];

@@ -38,7 +38,8 @@ internal sealed class OfflineCandidates(float[] itemFactors, int items, int dime
             {
                 var s = TensorPrimitives.Dot(query, itemFactors.AsSpan(i * dimensions, dimensions));
                 _scores[i] = s;
-                if (!excluded(i)) top.Push(s, i);
+                // The exclusion test (a hash lookup per item during the replay) only for items that would enter the top.
+                if (top.Admits(s, i) && !excluded(i)) top.Push(s, i);
             }
             var ids = new int[top.Count];
             var scores = new float[top.Count];

@@ -6,14 +6,23 @@ namespace RecSys.Training.Rankers;
 /// Mini-batch Adam on binary cross-entropy for a <see cref="DenseNetwork"/>, single-threaded so that a seed fixes the
 /// result: seeded He initialisation and per-epoch shuffles. After each epoch the validation loss is measured; training
 /// stops after <c>patience</c> epochs without improvement and keeps the best epoch's weights.
+/// With several heads (one label array each) the last layer has one output per head over the shared hidden layers, and
+/// the loss is the weighted sum of the heads' cross-entropies (early stopping on that sum); one head is exactly the
+/// single-label network.
 /// </summary>
 internal static class NetworkTrainer
 {
     public static (DenseNetwork Network, int BestEpoch, int Epochs, double ValidationLoss) Train(
-        IReadOnlyList<string> features, float[] x, float[] y, int[] train, int[] validation, int[] hidden, RankerTrainingOptions o)
+        IReadOnlyList<string> features, float[] x, float[] y, int[] train, int[] validation, int[] hidden, RankerTrainingOptions o) =>
+        Train(features, x, [y], [DenseNetwork.ClickHead], [1f], train, validation, hidden, o);
+
+    public static (DenseNetwork Network, int BestEpoch, int Epochs, double ValidationLoss) Train(
+        IReadOnlyList<string> features, float[] x, float[][] labels, IReadOnlyList<string> heads, float[] lossWeights, int[] train, int[] validation, int[] hidden, RankerTrainingOptions o)
     {
+        if (labels.Length == 0 || labels.Length != heads.Count || lossWeights.Length != heads.Count) throw new ArgumentException("One label array and one loss weight per head.", nameof(labels));
         var inputs = features.Count;
-        var sizes = new[] { inputs }.Concat(hidden).Append(1).ToArray();
+        var outputsCount = heads.Count;
+        var sizes = new[] { inputs }.Concat(hidden).Append(outputsCount).ToArray();
         var layers = sizes.Length - 1;
 
         // Standardisation from the training rows.
@@ -50,9 +59,13 @@ internal static class NetworkTrainer
             var std = Math.Sqrt(2.0 / sizes[l]);
             for (var i = 0; i < w[l].Length; i++) w[l][i] = (float)(std * Gaussian(rng));
         }
-        // Start the output bias at the base rate's log-odds.
-        var rate = Math.Clamp(train.Average(r => (double)y[r]), 1e-4, 1 - 1e-4);
-        b[layers - 1][0] = (float)Math.Log(rate / (1 - rate));
+        // Start each output's bias at its base rate's log-odds.
+        for (var h = 0; h < outputsCount; h++)
+        {
+            var y = labels[h];
+            var rate = Math.Clamp(train.Average(r => (double)y[r]), 1e-4, 1 - 1e-4);
+            b[layers - 1][h] = (float)Math.Log(rate / (1 - rate));
+        }
 
         var gw = w.Select(a => new float[a.Length]).ToArray();
         var gb = b.Select(a => new float[a.Length]).ToArray();
@@ -78,9 +91,9 @@ internal static class NetworkTrainer
                 for (var n = start; n < end; n++)
                 {
                     var r = order[n];
-                    var p = Forward(z.AsSpan(r * inputs, inputs), w, b, sizes, act);
-                    // d(BCE)/d(logit) = p - y; back through the layers.
-                    delta[layers][0] = p - y[r];
+                    Forward(z.AsSpan(r * inputs, inputs), w, b, sizes, act);
+                    // d(BCE)/d(logit) = p - y per head, times its loss weight; back through the layers.
+                    for (var h = 0; h < outputsCount; h++) delta[layers][h] = lossWeights[h] * (Sigmoid(act[layers][h]) - labels[h][r]);
                     for (var l = layers - 1; l >= 0; l--)
                     {
                         var nIn = sizes[l];
@@ -111,7 +124,7 @@ internal static class NetworkTrainer
                     Adam(b[l], gb[l], mb[l], vb[l], count, step, o, 0);
                 }
             }
-            var loss = Loss(z, y, validation, inputs, w, b, sizes, act);
+            var loss = Loss(z, labels, lossWeights, validation, inputs, w, b, sizes, act);
             if (loss < best.Loss - 1e-6)
             {
                 best = (loss, epoch, w.Select(a => (float[])a.Clone()).ToArray(), b.Select(a => (float[])a.Clone()).ToArray());
@@ -121,10 +134,13 @@ internal static class NetworkTrainer
                 break;
             }
         }
-        return (new DenseNetwork(features, mean, scale, best.W, best.B), best.Epoch, Math.Min(epoch, o.MaxEpochs), best.Loss);
+        return (new DenseNetwork(features, mean, scale, best.W, best.B, heads), best.Epoch, Math.Min(epoch, o.MaxEpochs), best.Loss);
     }
 
-    private static float Forward(ReadOnlySpan<float> input, float[][] w, float[][] b, int[] sizes, float[][] act)
+    private static float Sigmoid(float logit) => 1f / (1f + MathF.Exp(-logit));
+
+    /// <summary>Fills the activations; the last layer's holds the logits.</summary>
+    private static void Forward(ReadOnlySpan<float> input, float[][] w, float[][] b, int[] sizes, float[][] act)
     {
         input.CopyTo(act[0]);
         var layers = sizes.Length - 1;
@@ -137,17 +153,21 @@ internal static class NetworkTrainer
                 act[l + 1][q] = l == layers - 1 ? v : MathF.Max(0, v);
             }
         }
-        return 1f / (1f + MathF.Exp(-act[layers][0]));
     }
 
-    private static double Loss(float[] z, float[] y, int[] rows, int inputs, float[][] w, float[][] b, int[] sizes, float[][] act)
+    private static double Loss(float[] z, float[][] labels, float[] lossWeights, int[] rows, int inputs, float[][] w, float[][] b, int[] sizes, float[][] act)
     {
         if (rows.Length == 0) return 0;
         var sum = 0.0;
+        var last = sizes.Length - 1;
         foreach (var r in rows)
         {
-            var p = Math.Clamp(Forward(z.AsSpan(r * inputs, inputs), w, b, sizes, act), 1e-7, 1 - 1e-7);
-            sum -= y[r] > 0.5f ? Math.Log(p) : Math.Log(1 - p);
+            Forward(z.AsSpan(r * inputs, inputs), w, b, sizes, act);
+            for (var h = 0; h < labels.Length; h++)
+            {
+                var p = Math.Clamp(Sigmoid(act[last][h]), 1e-7, 1 - 1e-7);
+                sum -= lossWeights[h] * (labels[h][r] > 0.5f ? Math.Log(p) : Math.Log(1 - p));
+            }
         }
         return sum / rows.Length;
     }

@@ -97,8 +97,8 @@ public class ContextTimeDeviceTests
             return (listed.Count(ids.Contains), similarity);
         }
 
-        // 1,000 clicks from tablets on 15 items of one category, and 2,000 at 03:00 in each user's own region (the events
-        // carry UTC; the buckets are local hours) from no device on 15 items of another (the demo log already fills every
+        // 1,000 clicks from tablets on 15 items of one category at 13:00, and 2,000 at 03:00, both in each user's own
+        // region (the events carry UTC; the buckets are local hours), from no device on 15 items of another (the demo log already fills every
         // hour; no event of it has a device).
         var random = new Random(11);
         var tablet = tabletCategory.OrderBy(_ => random.Next()).Take(15).ToArray();
@@ -112,9 +112,9 @@ public class ContextTimeDeviceTests
                 var item = onTablet ? tablet[random.Next(tablet.Length)] : night[random.Next(night.Length)];
                 var userId = $"u_{random.Next(400)}";
                 Assert.True(catalog.TryGetUser(userId, out var user));
-                var at = onTablet
-                    ? new DateTimeOffset(2026, 10, 20, 13, 0, 0, TimeSpan.Zero)
-                    : new DateTimeOffset(2026, 10, 20, 3, 0, 0, TimeSpan.Zero).AddMinutes(-Locales.UtcOffsetMinutes(Locales.RegionCode(user.Region)));
+                // Local 13:00 for the tablet clicks, local 03:00 for the others: the compared hours (15 and 3) never
+                // have the tablet clicks in their own or neighbouring buckets.
+                var at = new DateTimeOffset(2026, 10, 20, onTablet ? 13 : 3, 0, 0, TimeSpan.Zero).AddMinutes(-Locales.UtcOffsetMinutes(Locales.RegionCode(user.Region)));
                 return new
                 {
                     eventId = Guid.NewGuid().ToString(), userId, itemId = item.Id, type = "click",

@@ -102,12 +102,12 @@ public sealed record ExplanationResponse(IReadOnlyList<string> Sources, StageSco
 /// <summary>An item's score after each stage.</summary>
 /// <param name="Retrieval" example="0.796">Similarity to the user's query vector (0 for non-personal sources); null when not retrieved.</param>
 /// <param name="PreRanker" example="0.41">The pre-ranker model's score for the item's row; null when the model version has no pre-ranker, the ranker failed, or the item was not ranked.</param>
-/// <param name="Ranker" example="0.9904">The ranker's score; null when not ranked.</param>
+/// <param name="Ranker" example="0.9904">The main ranker's score; null when the ranker failed, the pre-ranker dropped the item's row (it was then ordered below every kept item), or the item was not ranked.</param>
 /// <param name="Final" example="0.93">Relevance after re-ranking: the ranker's score scaled to [0, 1] over the re-ranking window, plus boosts, minus demotions.</param>
 public sealed record StageScoresResponse(
     float? Retrieval,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] float? PreRanker,
-    float? Ranker,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] float? Ranker,
     float Final);
 
 /// <summary>A rule that moved an item.</summary>

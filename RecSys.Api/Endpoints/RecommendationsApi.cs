@@ -144,7 +144,7 @@ public static class RecommendationsApi
             var r = result.Items[i];
             var explanation = explain && r.Explanation is { } e
                 ? new ExplanationResponse(SourceNames(r.Sources),
-                    new StageScoresResponse(e.FromOutsideCandidates ? null : r.RetrievalScore, float.IsNaN(e.PreRankerScore) ? null : e.PreRankerScore, e.FromOutsideCandidates ? null : r.Score, r.FinalScore),
+                    new StageScoresResponse(e.FromOutsideCandidates ? null : r.RetrievalScore, float.IsNaN(e.PreRankerScore) ? null : e.PreRankerScore, float.IsNaN(e.RankerScore) ? null : e.RankerScore, r.FinalScore),
                     e.FromOutsideCandidates ? null : r.RankBeforeReRanking,
                     [.. e.Rules.Select(rule => new RuleEffectResponse(rule.Name, rule.Why))], e.Reason)
                 : null;

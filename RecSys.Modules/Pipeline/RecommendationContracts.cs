@@ -38,7 +38,8 @@ public sealed record RecommendedItem(
 /// <summary>Only with <c>explain=true</c>: the rules that moved the item and a sentence saying why it is there.</summary>
 /// <param name="FromOutsideCandidates">True when a rule (a pin) brought the item in: it has no retrieval or ranker score and no rank before re-ranking.</param>
 /// <param name="PreRankerScore">The pre-ranker model's score of the item's row; NaN when the version has no pre-ranker, the ranker failed, or a pin brought the item in.</param>
-public sealed record ItemExplanation(IReadOnlyList<RuleDescription> Rules, string Reason, bool FromOutsideCandidates, float PreRankerScore = float.NaN);
+/// <param name="RankerScore">The main ranker's score of the item's row; NaN when the ranker failed, the pre-ranker dropped the row, or a pin brought the item in.</param>
+public sealed record ItemExplanation(IReadOnlyList<RuleDescription> Rules, string Reason, bool FromOutsideCandidates, float PreRankerScore = float.NaN, float RankerScore = float.NaN);
 
 /// <summary>The funnel's answer.</summary>
 public sealed record RecommendationResult(

@@ -105,6 +105,7 @@ public sealed partial class RecommendationPipeline(
             var picks = ArrayPool<ReRankPick>.Shared.Rent(Math.Max(1, request.Count));
             // Pre-ranker scores only for explanations: without explain nothing is rented and the ranker computes nothing extra.
             var preScores = request.Explain ? ArrayPool<float>.Shared.Rent(Math.Max(1, n)) : null;
+            var rankerScores = request.Explain ? ArrayPool<float>.Shared.Rent(Math.Max(1, n)) : null;
             var usedVersion = modelVersion ?? ranker.ModelVersion;
             try
             {
@@ -125,7 +126,12 @@ public sealed partial class RecommendationPipeline(
                 // 4. Ranking; on failure or timeout the candidates keep their retrieval order.
                 try
                 {
-                    var scoring = new ScoringOptions { ModelVersion = modelVersion, PreRankerScores = preScores is null ? default : preScores.AsMemory(0, n) };
+                    var scoring = new ScoringOptions
+                    {
+                        ModelVersion = modelVersion,
+                        PreRankerScores = preScores is null ? default : preScores.AsMemory(0, n),
+                        RankerScores = rankerScores is null ? default : rankerScores.AsMemory(0, n),
+                    };
                     usedVersion = await ranker.ScoreAsync(new FeatureMatrix(rows.AsMemory(0, n * width), n, rowAssembler.Schema), scores.AsMemory(0, n), scoring, token);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -133,6 +139,7 @@ public sealed partial class RecommendationPipeline(
                     Degrade(ref degraded, Degradations.Ranker, ex);
                     candidates.Scores.CopyTo(scores);
                     preScores?.AsSpan(0, n).Fill(float.NaN);
+                    rankerScores?.AsSpan(0, n).Fill(float.NaN);
                 }
                 var keys = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
                 ScoreOrder.Descending(scores.AsSpan(0, n), keys.AsSpan(0, n), order.AsSpan(0, n));
@@ -162,7 +169,8 @@ public sealed partial class RecommendationPipeline(
                     var rules = trace?.RulesAt(rank);
                     var explanation = rules is null ? null : new ItemExplanation(rules,
                         ExplanationReasons.Reason(item, source, rules, history.RecentItems, social, embeddings, catalog, regionCode, input.Now), candidate < 0,
-                        candidate >= 0 && preScores is not null ? preScores[candidate] : float.NaN);
+                        candidate >= 0 && preScores is not null ? preScores[candidate] : float.NaN,
+                        candidate >= 0 && rankerScores is not null ? rankerScores[candidate] : float.NaN);
                     items[rank] = candidate >= 0
                         ? new RecommendedItem(item, rank + 1, scores[candidate], source, candidates.Scores[candidate], pick.Position + 1, pick.Score, explanation)
                         : new RecommendedItem(item, rank + 1, pick.Score, source, 0, 0, pick.Score, explanation);
@@ -182,6 +190,7 @@ public sealed partial class RecommendationPipeline(
                 ArrayPool<int>.Shared.Return(order);
                 ArrayPool<ReRankPick>.Shared.Return(picks);
                 if (preScores is not null) ArrayPool<float>.Shared.Return(preScores);
+                if (rankerScores is not null) ArrayPool<float>.Shared.Return(rankerScores);
             }
         }
     }

@@ -39,6 +39,13 @@ public readonly struct ScoringOptions
     /// pre-ranker). Only asked for by explanations: the pre-ranker is then run even when every row is kept.
     /// </summary>
     public Memory<float> PreRankerScores { get; init; }
+
+    /// <summary>
+    /// When not empty (one float per row), receives each row's main-ranker score, NaN for rows the pre-ranker dropped
+    /// (the main ranker never saw them; their final score only orders them below the kept ones). Only asked for by
+    /// explanations.
+    /// </summary>
+    public Memory<float> RankerScores { get; init; }
 }
 
 /// <summary>Stage 4 of the funnel: one score per feature row, higher is better.</summary>
@@ -61,6 +68,7 @@ public interface IRanker
         var version = ModelVersion;
         await ScoreAsync(features, scores, cancellationToken).ConfigureAwait(false);
         options.PreRankerScores.Span.Fill(float.NaN);
+        if (!options.RankerScores.IsEmpty) scores.Span[..features.Rows].CopyTo(options.RankerScores.Span);
         return version;
     }
 }

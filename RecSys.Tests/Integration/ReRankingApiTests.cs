@@ -47,23 +47,36 @@ public sealed class ReRankingApiTests(RecSysFactory baseFactory) : IClassFixture
         var items = body.GetProperty("items").EnumerateArray().ToArray();
         Assert.Equal(10, items.Length);
         var ranksBefore = new HashSet<int>();
+        var rankedScores = new List<float>();
+        var droppedScores = new List<float>();
         foreach (var item in items)
         {
             var e = item.GetProperty("explanation");
             var sources = e.GetProperty("sources").EnumerateArray().Select(s => s.GetString()).ToArray();
             Assert.Contains(item.GetProperty("source").GetString(), sources);
             var scores = e.GetProperty("scores");
-            Assert.Equal(item.GetProperty("score").GetSingle(), scores.GetProperty("ranker").GetSingle());
-            // The built-in models' pre-ranker and ranker share their weights, so for the rows the pre-ranker kept (the
-            // ranker's sigmoid is >= 0; dropped rows get scores below every kept one) the pre-ranker's score is the ranker's.
             var preRanker = scores.GetProperty("preRanker").GetSingle();
             Assert.InRange(preRanker, 0f, 1f);
-            if (scores.GetProperty("ranker").GetSingle() >= 0) Assert.Equal(scores.GetProperty("ranker").GetSingle(), preRanker, 1e-5);
+            if (scores.GetProperty("ranker").ValueKind == JsonValueKind.Null)
+            {
+                // The pre-ranker dropped its row (the re-ranking's hard rules reached below the kept ones): the main
+                // ranker never scored it, and its final order comes from below every kept row.
+                droppedScores.Add(item.GetProperty("score").GetSingle());
+            }
+            else
+            {
+                // Kept: the ranker's score is the item's; the built-in pre-ranker and ranker share their weights.
+                Assert.Equal(item.GetProperty("score").GetSingle(), scores.GetProperty("ranker").GetSingle());
+                Assert.Equal(scores.GetProperty("ranker").GetSingle(), preRanker, 1e-5);
+                rankedScores.Add(item.GetProperty("score").GetSingle());
+            }
             Assert.True(scores.TryGetProperty("retrieval", out _) && scores.TryGetProperty("final", out _));
             Assert.True(ranksBefore.Add(e.GetProperty("rankBeforeReRanking").GetInt32()));
             Assert.Equal(JsonValueKind.Array, e.GetProperty("rules").ValueKind);
             Assert.False(string.IsNullOrWhiteSpace(e.GetProperty("reason").GetString()));
         }
+        Assert.NotEmpty(rankedScores);
+        if (droppedScores.Count > 0) Assert.True(droppedScores.Max() < rankedScores.Min(), "rows the pre-ranker dropped order below every kept one");
     }
 
     [Fact]

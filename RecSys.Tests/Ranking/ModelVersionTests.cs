@@ -190,6 +190,21 @@ public class ModelVersionTests
         await ranker.ScoreAsync(rows, scores, new ScoringOptions { PreRankerScores = preScores }, default);
         var expected = Expected(pre, rows);
         for (var r = 0; r < n; r++) Assert.Equal(expected[r], preScores[r], 1e-5);
+
+        // The main ranker's own scores: the kept rows' are the ranker's output (and their final score); the rows the
+        // pre-ranker dropped never reached it and read NaN, though their final score still orders them.
+        var rankerScores = new float[n];
+        await ranker.ScoreAsync(rows, scores, new ScoringOptions { RankerScores = rankerScores }, default);
+        var mainExpected = Expected(main, rows);
+        var kept = Math.Min(keep, n);
+        Assert.Equal(n - kept, rankerScores.Count(float.IsNaN));
+        var byPre = Enumerable.Range(0, n).OrderByDescending(r => expected[r]).ToArray();
+        foreach (var r in byPre.Take(kept))
+        {
+            Assert.Equal(mainExpected[r], rankerScores[r], 1e-5);
+            Assert.Equal(scores[r], rankerScores[r]);
+        }
+        foreach (var r in byPre.Skip(kept)) Assert.True(float.IsNaN(rankerScores[r]) && !float.IsNaN(scores[r]));
     }
 
     [Fact]

@@ -42,6 +42,8 @@ internal sealed class TwoStageRanker : IRanker
         if (scores.Length < n) throw new ArgumentException($"Need room for {n} scores, got {scores.Length}.", nameof(scores));
         var preScores = options.PreRankerScores;
         if (!preScores.IsEmpty && preScores.Length < n) throw new ArgumentException($"Need room for {n} pre-ranker scores, got {preScores.Length}.", nameof(options));
+        var rankerScores = options.RankerScores;
+        if (!rankerScores.IsEmpty && rankerScores.Length < n) throw new ArgumentException($"Need room for {n} ranker scores, got {rankerScores.Length}.", nameof(options));
         var set = store.Acquire(options.ModelVersion);
         float[]? remapped = null;
         try
@@ -65,10 +67,12 @@ internal sealed class TwoStageRanker : IRanker
                     else await PreRankAsync(set.Pre, rows, n, preScores[..n], cancellationToken).ConfigureAwait(false);
                 }
                 await ScoreWithRankerAsync(set.Ranker, rows, n, scores[..n], cancellationToken).ConfigureAwait(false);
+                if (!rankerScores.IsEmpty) scores.Span[..n].CopyTo(rankerScores.Span);
             }
             else
             {
-                await ScoreTwoStagesAsync(set, rows, n, width, scores[..n], preScores.IsEmpty ? default : preScores[..n], cancellationToken).ConfigureAwait(false);
+                await ScoreTwoStagesAsync(set, rows, n, width, scores[..n], preScores.IsEmpty ? default : preScores[..n],
+                    rankerScores.IsEmpty ? default : rankerScores[..n], cancellationToken).ConfigureAwait(false);
             }
             return set.Version;
         }
@@ -94,7 +98,8 @@ internal sealed class TwoStageRanker : IRanker
         }
     }
 
-    private async ValueTask ScoreTwoStagesAsync(RankingModelSet set, ReadOnlyMemory<float> rows, int n, int width, Memory<float> scores, Memory<float> preScores, CancellationToken cancellationToken)
+    private async ValueTask ScoreTwoStagesAsync(RankingModelSet set, ReadOnlyMemory<float> rows, int n, int width, Memory<float> scores, Memory<float> preScores,
+        Memory<float> rankerScores, CancellationToken cancellationToken)
     {
         var pre = set.Pre!;
         var preOut = ArrayPool<float>.Shared.Rent(n * pre.Model.TotalOutputWidth);
@@ -111,6 +116,12 @@ internal sealed class TwoStageRanker : IRanker
             Gather(rows.Span, order.AsSpan(0, _keep), width, kept);
             await ScoreWithRankerAsync(set.Ranker, kept.AsMemory(0, _keep * width), _keep, keptScores.AsMemory(0, _keep), cancellationToken).ConfigureAwait(false);
             Merge(keptScores.AsSpan(0, _keep), keys.AsSpan(0, n), order.AsSpan(0, n), scores.Span);
+            if (!rankerScores.IsEmpty)
+            {
+                var destination = rankerScores.Span;
+                destination.Fill(float.NaN);
+                for (var i = 0; i < _keep; i++) destination[order[i]] = keptScores[i];
+            }
         }
         finally
         {

@@ -34,6 +34,13 @@ public sealed record FunnelResult(EvaluationResult Metrics, double PreRankerAuc,
     /// <summary>Per-user AUC on the candidates the pre-ranker kept, where the ranker's order is the one served.</summary>
     public double PreRankerKeptAuc { get; init; } = double.NaN;
     public double RankerKeptAuc { get; init; } = double.NaN;
+
+    /// <summary>
+    /// The same per-user AUCs of plain retrieval's order (the candidates' <c>ann_similarity</c>, the query-vector score)
+    /// on all candidates and on the kept ones: what the rankers must add to.
+    /// </summary>
+    public double RetrievalUserAuc { get; init; } = double.NaN;
+    public double RetrievalKeptAuc { get; init; } = double.NaN;
 }
 
 /// <summary>
@@ -101,13 +108,14 @@ public static class FunnelEvaluation
         var rankerScoresAll = new List<float>();
         var labelsAll = new List<float>();
         var candidateRecall = 0.0;
-        double preUserAuc = 0, rankerUserAuc = 0;
+        double preUserAuc = 0, rankerUserAuc = 0, retrievalUserAuc = 0;
         var aucUsers = 0;
-        double preKeptAuc = 0, rankerKeptAuc = 0;
+        double preKeptAuc = 0, rankerKeptAuc = 0, retrievalKeptAuc = 0;
         var keptUsers = 0;
         var keptLabels = new float[funnel.PreRankKeep];
         var keptPre = new float[funnel.PreRankKeep];
         var keptRanker = new float[funnel.PreRankKeep];
+        var keptAnn = new float[funnel.PreRankKeep];
         long candidateRows = 0;
         float[] rows = [];
         float[] preScores = [];
@@ -166,6 +174,7 @@ public static class FunnelEvaluation
                 var userLabels = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labelsAll)[first..];
                 preUserAuc += Metrics.Auc(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(preScoresAll)[first..], userLabels);
                 rankerUserAuc += Metrics.Auc(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rankerScoresAll)[first..], userLabels);
+                retrievalUserAuc += Metrics.Auc(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates.AnnScores), userLabels);
                 aucUsers++;
             }
             var kept = Math.Min(funnel.PreRankKeep, count);
@@ -176,12 +185,14 @@ public static class FunnelEvaluation
                 keptLabels[j] = relevant.Contains(candidates.Items[c]) ? 1f : 0f;
                 keptPre[j] = preScores[c];
                 keptRanker[j] = rankerScores[c];
+                keptAnn[j] = candidates.AnnScores[c];
                 keptFound += (int)keptLabels[j];
             }
             if (keptFound > 0 && keptFound < kept)
             {
                 preKeptAuc += Metrics.Auc(keptPre.AsSpan(0, kept), keptLabels.AsSpan(0, kept));
                 rankerKeptAuc += Metrics.Auc(keptRanker.AsSpan(0, kept), keptLabels.AsSpan(0, kept));
+                retrievalKeptAuc += Metrics.Auc(keptAnn.AsSpan(0, kept), keptLabels.AsSpan(0, kept));
                 keptUsers++;
             }
             candidateRows += count;
@@ -199,6 +210,8 @@ public static class FunnelEvaluation
             RankerUserAuc = aucUsers == 0 ? double.NaN : rankerUserAuc / aucUsers,
             PreRankerKeptAuc = keptUsers == 0 ? double.NaN : preKeptAuc / keptUsers,
             RankerKeptAuc = keptUsers == 0 ? double.NaN : rankerKeptAuc / keptUsers,
+            RetrievalUserAuc = aucUsers == 0 ? double.NaN : retrievalUserAuc / aucUsers,
+            RetrievalKeptAuc = keptUsers == 0 ? double.NaN : retrievalKeptAuc / keptUsers,
         };
     }
 

@@ -245,7 +245,7 @@ public static class Trainer
                 rankers.Select(ReportRanker.Of).ToList(),
                 rows is null ? null : new ReportRows(rows.Count, rows.FromImpressions, rows.Click.Average(), DateTimeOffset.FromUnixTimeSeconds(rows.Times.FirstOrDefault()), DateTimeOffset.FromUnixTimeSeconds(rows.Times.LastOrDefault())),
                 truth, evaluation?.Funnel is { } fr ? new ReportFunnel(fr.Metrics.Method, fr.PreRankerAuc, fr.RankerAuc, fr.PreRankerUserAuc, fr.RankerUserAuc, fr.PreRankerKeptAuc, fr.RankerKeptAuc, fr.CandidateRecall, fr.MeanCandidates,
-                    evaluation.Rankers.Select(ReportRanker.Of).ToList()) : null,
+                    evaluation.Rankers.Select(ReportRanker.Of).ToList()) { RetrievalUserAuc = fr.RetrievalUserAuc, RetrievalKeptAuc = fr.RetrievalKeptAuc } : null,
                 seconds, Environment.ProcessorCount,
                 new Dictionary<string, string>
                 {
@@ -321,7 +321,7 @@ public static class Trainer
                 rankers[0].Network, rankers[1].Network, f, options.RankingData with { Seed = options.Seed }, alsSeconds + rankersSeconds, cancellationToken, rankers[1].OutputWeights);
             results.Add(funnel.Metrics);
             progress?.Report($"evaluation funnel: {funnel.Metrics.EvaluateSeconds:0.0} s");
-            progress?.Report($"funnel: candidate recall {funnel.CandidateRecall:0.000} ({funnel.MeanCandidates:0} candidates per user); AUC on its candidates per user (pooled): pre-ranker {funnel.PreRankerUserAuc:0.000} ({funnel.PreRankerAuc:0.000}), ranker {funnel.RankerUserAuc:0.000} ({funnel.RankerAuc:0.000}); on the kept {f.PreRankKeep}: pre-ranker {funnel.PreRankerKeptAuc:0.000}, ranker {funnel.RankerKeptAuc:0.000}");
+            progress?.Report($"funnel: candidate recall {funnel.CandidateRecall:0.000} ({funnel.MeanCandidates:0} candidates per user); AUC on its candidates per user (pooled): pre-ranker {funnel.PreRankerUserAuc:0.000} ({funnel.PreRankerAuc:0.000}), ranker {funnel.RankerUserAuc:0.000} ({funnel.RankerAuc:0.000}); on the kept {f.PreRankKeep}: pre-ranker {funnel.PreRankerKeptAuc:0.000}, ranker {funnel.RankerKeptAuc:0.000}; plain retrieval order (ann_similarity) per user {funnel.RetrievalUserAuc:0.000}, on the kept {funnel.RetrievalKeptAuc:0.000}");
         }
         return new EvaluationRun(results, funnel, rankers, als);
     }
@@ -388,7 +388,12 @@ public static class Trainer
         public string Heads(CultureInfo inv) => string.Join(", ", OutputWeights.Select(h => string.Create(inv, $"{h.Key} {(HeadAuc.TryGetValue(h.Key, out var a) ? a : double.NaN):0.000} (x{h.Value:0.##})")));
     }
 
-    private sealed record ReportFunnel(string Method, double PreRankerAuc, double RankerAuc, double PreRankerUserAuc, double RankerUserAuc, double PreRankerKeptAuc, double RankerKeptAuc, double CandidateRecall, double MeanCandidates, IReadOnlyList<ReportRanker> Rankers);
+    private sealed record ReportFunnel(string Method, double PreRankerAuc, double RankerAuc, double PreRankerUserAuc, double RankerUserAuc, double PreRankerKeptAuc, double RankerKeptAuc, double CandidateRecall, double MeanCandidates, IReadOnlyList<ReportRanker> Rankers)
+    {
+        /// <summary>Plain retrieval's order (ann_similarity), per user, on all candidates and on the kept ones.</summary>
+        public double RetrievalUserAuc { get; init; } = double.NaN;
+        public double RetrievalKeptAuc { get; init; } = double.NaN;
+    }
 
     private sealed record ReportRows(int Count, bool FromImpressions, double PositiveRate, DateTimeOffset From, DateTimeOffset To);
 
@@ -427,7 +432,7 @@ public static class Trainer
         {
             sb.AppendLine().AppendLine("## The funnel on the evaluation split").AppendLine();
             sb.AppendLine(inv, $"Rankers trained on the split's training events only; candidates as serving generates them ({fun.MeanCandidates:0} per user, recall {fun.CandidateRecall:0.000}).");
-            sb.AppendLine(inv, $"AUC on the candidates (held-out items positive), per user averaged: pre-ranker {fun.PreRankerUserAuc:0.000}, ranker {fun.RankerUserAuc:0.000}; pooled over all users: pre-ranker {fun.PreRankerAuc:0.000}, ranker {fun.RankerAuc:0.000}; per user on the candidates the pre-ranker kept (where the ranker's order is served): pre-ranker {fun.PreRankerKeptAuc:0.000}, ranker {fun.RankerKeptAuc:0.000}.").AppendLine();
+            sb.AppendLine(inv, $"AUC on the candidates (held-out items positive), per user averaged: pre-ranker {fun.PreRankerUserAuc:0.000}, ranker {fun.RankerUserAuc:0.000}; pooled over all users: pre-ranker {fun.PreRankerAuc:0.000}, ranker {fun.RankerAuc:0.000}; per user on the candidates the pre-ranker kept (where the ranker's order is served): pre-ranker {fun.PreRankerKeptAuc:0.000}, ranker {fun.RankerKeptAuc:0.000}; plain retrieval's order (ann_similarity) per user: {fun.RetrievalUserAuc:0.000}, on the kept: {fun.RetrievalKeptAuc:0.000}.").AppendLine();
             sb.AppendLine("| model | layers | validation AUC | log loss | best epoch | heads: AUC (served weight) |").AppendLine("|---|---|---|---|---|---|");
             foreach (var k in fun.Rankers) sb.AppendLine(inv, $"| {k.Name} | {string.Join('-', k.Layers)} | {k.ValidationAuc:0.000} | {k.ValidationLogLoss:0.0000} | {k.BestEpoch}/{k.Epochs} | {k.Heads(inv)} |");
         }

@@ -67,6 +67,19 @@ public class FunnelEvaluationTests
         Assert.True(good.Metrics["recall@10"] > reversed.Metrics["recall@10"] + 0.05, $"recall@10 {good.Metrics["recall@10"]:0.000} vs reversed {reversed.Metrics["recall@10"]:0.000}");
         Assert.True(good.RankerAuc > 0.6 && reversed.RankerAuc < 0.4, $"ranker AUC {good.RankerAuc:0.000}, reversed {reversed.RankerAuc:0.000}");
         Assert.InRange(good.MeanCandidates, 30, 40);
+
+        // Plain retrieval's order is the candidates' ann_similarity: the rankers do not move it, and a ranker that is an
+        // increasing function of that score alone orders every user's kept list exactly as retrieval does.
+        Assert.Equal(good.RetrievalUserAuc, reversed.RetrievalUserAuc);
+        Assert.Equal(good.RetrievalKeptAuc, reversed.RetrievalKeptAuc);
+        Assert.Equal(good.RetrievalKeptAuc, good.RankerKeptAuc, 6);
+        Assert.Equal(1 - good.RetrievalKeptAuc, reversed.RankerKeptAuc, 6);
+        Assert.Equal(good.PreRankerUserAuc, good.RetrievalUserAuc, 6);
+        // With a pre-ranker on another feature, retrieval's figures are still the ann_similarity order's, not the pre-ranker's.
+        var byPopularity = Run(dataset, split, als, On("item_popularity", 1f), On("ann_similarity", 5f));
+        Assert.Equal(byPopularity.RankerUserAuc, byPopularity.RetrievalUserAuc, 6);
+        Assert.Equal(byPopularity.RankerKeptAuc, byPopularity.RetrievalKeptAuc, 6);
+        Assert.True(Math.Abs(byPopularity.PreRankerUserAuc - byPopularity.RetrievalUserAuc) > 0.01, $"pre-ranker {byPopularity.PreRankerUserAuc:0.000}, retrieval {byPopularity.RetrievalUserAuc:0.000}");
         Assert.Equal(good.CandidateRows, (long)Math.Round(good.MeanCandidates * good.Metrics.Users));
     }
 

@@ -92,34 +92,4 @@ public class InMemoryFeatureStoreTests
         Assert.Equal(new HashSet<int> { 9 }, (await store.GetUserStateAsync(3, default)).SeenItems.ToHashSet());
         Assert.Empty((await store.GetUserStateAsync(3, default)).RecentItems); // seen is not history
     }
-
-    [Fact]
-    public async Task Trending_ranks_by_decayed_positive_events_per_language_and_refreshes()
-    {
-        var clock = new MovableClock(Now);
-        var store = Store(clock: clock);
-        var t = Now.ToUnixTimeSeconds();
-        // Item 2 (en): 3 clicks now; item 4 (en): 5 clicks two days ago (worth 1.25 now); item 3 (de): 1 click; item 6: impressions only.
-        await store.ApplyAsync(new Interaction[]
-        {
-            new(1, 2, EventType.Click, t, 0), new(2, 2, EventType.Click, t, 0), new(3, 2, EventType.Click, t, 0),
-            new(1, 4, EventType.Click, t - 172_800, 0), new(2, 4, EventType.Click, t - 172_800, 0), new(3, 4, EventType.Click, t - 172_800, 0), new(4, 4, EventType.Click, t - 172_800, 0), new(5, 4, EventType.Click, t - 172_800, 0),
-            new(1, 3, EventType.Click, t, 0),
-            new(1, 6, EventType.Impression, t, 0),
-        }, default);
-
-        var top = new int[10];
-        var n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default);
-        Assert.Equal([2, 4], top[..n]);
-        n = await store.GetTrendingAsync(Locales.Unknown, top, default);
-        Assert.Equal([2, 4, 3], top[..n]);
-
-        // New events show up once the list is older than the refresh interval, not before.
-        await store.ApplyAsync(new Interaction[] { new(5, 8, EventType.Like, t, 0), new(6, 8, EventType.Like, t, 0), new(7, 8, EventType.Like, t, 0), new(8, 8, EventType.Like, t, 0) }, default);
-        n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default);
-        Assert.Equal([2, 4], top[..n]);
-        clock.Now = Now.AddSeconds(6);
-        n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default);
-        Assert.Equal([8, 2, 4], top[..n]);
-    }
 }

@@ -96,28 +96,6 @@ public sealed class RedisFeatureStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Trending_is_per_language_and_refreshes_like_the_in_memory_store()
-    {
-        var clock = new MovableClock(Now);
-        var store = Redis(LanguageCatalog(20), clock);
-        var t = Now.ToUnixTimeSeconds();
-        await store.ApplyAsync(new Interaction[]
-        {
-            new(1, 2, EventType.Click, t, 0), new(2, 2, EventType.Click, t, 0), new(3, 2, EventType.Click, t, 0),
-            new(1, 4, EventType.Click, t - 172_800, 0), new(2, 4, EventType.Click, t - 172_800, 0), new(3, 4, EventType.Click, t - 172_800, 0), new(4, 4, EventType.Click, t - 172_800, 0), new(5, 4, EventType.Click, t - 172_800, 0),
-            new(1, 3, EventType.Click, t, 0),
-            new(1, 6, EventType.Impression, t, 0),
-        }, default);
-        var top = new int[10];
-        { var n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default); Assert.Equal([2, 4], top[..n]); }
-        { var n = await store.GetTrendingAsync(Locales.Unknown, top, default); Assert.Equal([2, 4, 3], top[..n]); }
-        await store.ApplyAsync(new Interaction[] { new(5, 8, EventType.Like, t, 0), new(6, 8, EventType.Like, t, 0), new(7, 8, EventType.Like, t, 0), new(8, 8, EventType.Like, t, 0) }, default);
-        { var n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default); Assert.Equal([2, 4], top[..n]); }
-        clock.Now = Now.AddSeconds(6);
-        { var n = await store.GetTrendingAsync(Locales.LanguageCode("en"), top, default); Assert.Equal([8, 2, 4], top[..n]); }
-    }
-
-    [Fact]
     public async Task A_whole_generated_world_reads_back_the_same_as_from_the_in_memory_store()
     {
         var world = TestWorld.Small;

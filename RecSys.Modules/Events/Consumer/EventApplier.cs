@@ -41,8 +41,8 @@ internal sealed partial class EventApplier(
             var fresh = new List<UserEvent>();
             var freshIds = new HashSet<string>(StringComparer.Ordinal);
             var interactions = new List<Interaction>();
-            var devices = new List<string?>();
-            var regions = new List<string?>();
+            // What observers learn beside each interaction: the client's device and the user's region.
+            var contexts = new List<(string? Device, string? Region)>();
             var seen = new List<(int User, int[] Items, long At)>();
             var duplicates = 0;
             var unmapped = 0;
@@ -75,7 +75,7 @@ internal sealed partial class EventApplier(
             }
             foreach (var observer in _observers)
             {
-                for (var i = 0; i < interactions.Count; i++) observer.Observe(interactions[i], devices[i], regions[i]);
+                for (var i = 0; i < interactions.Count; i++) observer.Observe(interactions[i], contexts[i].Device, contexts[i].Region);
             }
             foreach (var (user, items, at) in seen) await store.MarkSeenAsync(user, items, at, cancellationToken);
             if (_eventLog is not null && fresh.Count > 0) await _eventLog.AppendAsync(fresh, cancellationToken);
@@ -108,8 +108,7 @@ internal sealed partial class EventApplier(
                 if (catalog.TryGetUser(e.UserId, out var user) && catalog.TryGetItem(e.ItemId, out var item))
                 {
                     interactions.Add(new Interaction(user.Index, item.Index, e.Type, e.Timestamp.ToUnixTimeSeconds(), e.Value ?? 0));
-                    devices.Add(e.Context?.Device);
-                    regions.Add(user.Region);
+                    contexts.Add((e.Context?.Device, user.Region));
                 }
                 else
                 {
